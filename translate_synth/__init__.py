@@ -1,0 +1,6 @@
+"""translate-synth: synthetic parallel data for low-resource machine translation.
+
+Data flows one way: ingest -> synthesise -> score -> filter -> emit (-> report).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from translate_synth.cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""Backends: one small interface for every translation engine.
+
+A backend translates a batch of texts from language A to language B with given decoding settings
+and returns ``n`` hypotheses per input. Language codes are the tool's own (``en``, ``sw``); each
+backend maps them to its model's codes. ``make_translator`` picks the backend named in config.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from translate_synth.config import Config, Decoding
+from translate_synth.errors import UserError
+
+
+class Translator(ABC):
+    name: str = "?"
+    supports_sampling: bool = True
+
+    def __init__(self):
+        self.sentences_translated = 0  # every text sent to the model, for stats and tests
+
+    @abstractmethod
+    def translate(self, texts: list[str], src: str, tgt: str, decoding: Decoding,
+                  n: int = 1, seed: int = 0) -> list[list[str]]:
+        """``n`` translations of each text, in input order."""
+
+    def check(self, src: str, tgt: str, decoding: Decoding, n: int = 1) -> None:
+        """Raise UserError before any work when this backend cannot do what is asked."""
+        if (decoding.sampling or n > 1) and not self.supports_sampling:
+            raise UserError(f"backend {self.name} decodes greedily only (no sampling or n-best): "
+                            "set synthesis.paraphrase.methods=[pivot] or use backend transformers")
+
+    @abstractmethod
+    def describe(self) -> dict:
+        """Model ids, revision, family, device: recorded in the manifest."""
+
+
+def make_translator(cfg: Config) -> Translator:
+    if cfg.model.backend == "bergamot":
+        from translate_synth.backends.bergamot import BergamotTranslator
+
+        return BergamotTranslator(cfg)
+    if cfg.model.backend == "transformers":
+        from translate_synth.backends.hf import TransformersTranslator
+
+        return TransformersTranslator(cfg)
+    raise UserError(f"unsupported backend '{cfg.model.backend}': use transformers or bergamot")

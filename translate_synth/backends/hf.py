@@ -1,0 +1,202 @@
+"""The transformers backend: any seq2seq translation model (NLLB, M2M100, Marian, mBART-50, MADLAD).
+
+Language codes per family (see ``langs.py``): NLLB and mBART-50 set ``tokenizer.src_lang`` and force
+the target code as first token; M2M100 the same through ``get_lang_id``; MADLAD/T5 prefixes
+``<2xx>``; Marian uses one model per direction (``model.ids``) or a ``>>xxx<<`` prefix.
+Uses CUDA when present (``device: auto``), float16 there; CPU otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from translate_synth.backends import Translator
+from translate_synth.config import Config, Decoding
+from translate_synth.errors import UserError
+from translate_synth.langs import family_code
+from translate_synth.text import stable_int
+
+_M2M_TAG = re.compile(r"__[a-z]{2,3}__\s*")
+
+
+def pick_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"model.device={device} but no CUDA device is visible; use auto or cpu")
+    return device
+
+
+def _looks_like_path(model_id: str) -> bool:
+    return model_id.startswith(("/", "./", "../", "~")) or os.sep in model_id.strip("/").split("/", 1)[-1] \
+        or Path(model_id).exists()
+
+
+def load_model(model_id: str, revision: str | None, trust_remote_code: bool):
+    """(tokenizer, model) from a local directory or a hub id; a clear line when unavailable."""
+    import transformers
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    kw = dict(revision=revision, trust_remote_code=trust_remote_code)
+    local = Path(os.path.expanduser(model_id))
+    if local.exists() or _looks_like_path(model_id):
+        if not local.is_dir():
+            raise UserError(f"model path {model_id} does not exist (or is not a directory); "
+                            "pass a directory saved with save_pretrained, or a hub id")
+        try:
+            return (AutoTokenizer.from_pretrained(str(local), **kw),
+                    AutoModelForSeq2SeqLM.from_pretrained(str(local), **kw))
+        except Exception as e:
+            raise UserError(f"model path {model_id}: cannot load a seq2seq model "
+                            f"({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+    try:  # the local cache first: no network at all when the model is there
+        return (AutoTokenizer.from_pretrained(model_id, local_files_only=True, **kw),
+                AutoModelForSeq2SeqLM.from_pretrained(model_id, local_files_only=True, **kw))
+    except Exception:
+        pass
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
+    how = (f"model '{model_id}' is not available offline: run once with network access to cache "
+           "it (e.g. `translate-synth run ...` online, or `hf download " + model_id + "`), or pass "
+           "--model /path/to/local/model")
+    if offline:
+        raise UserError(how + " (HF_HUB_OFFLINE is set)")
+    try:
+        return (AutoTokenizer.from_pretrained(model_id, **kw),
+                AutoModelForSeq2SeqLM.from_pretrained(model_id, **kw))
+    except Exception:
+        raise UserError(how) from None
+
+
+def _lang_token_id(tok, family: str, code: str) -> int | None:
+    """The id of a language token, or None when the tokenizer does not know it (never <unk>)."""
+    try:
+        i = tok.get_lang_id(code) if family == "m2m100" else tok.convert_tokens_to_ids(code)
+    except (KeyError, ValueError):
+        return None
+    return None if i is None or i == tok.unk_token_id else i
+
+
+def detect_family(model, tokenizer) -> str:
+    mtype = getattr(model.config, "model_type", "")
+    tname = type(tokenizer).__name__.lower()
+    if mtype == "m2m_100":
+        return "nllb" if "nllb" in tname else "m2m100"
+    if mtype == "marian":
+        return "marian"
+    if mtype in ("mbart", "mbart50"):
+        return "mbart50"
+    if mtype in ("t5", "mt5", "umt5"):
+        return "madlad"
+    raise UserError(f"cannot tell the language-code scheme of a '{mtype}' model: set model.family "
+                    "to nllb, m2m100, mbart50, madlad or marian")
+
+
+class TransformersTranslator(Translator):
+    name = "transformers"
+
+    def __init__(self, cfg: Config):
+        super().__init__()
+        self.cfg = cfg
+        self.mcfg = cfg.model
+        self.device = pick_device(self.mcfg.device)
+        self._models: dict[str, tuple] = {}
+        self._family: dict[str, str] = {}
+
+    # ------------------------------------------------------------ models and codes
+    def model_id(self, src: str, tgt: str) -> str:
+        mid = self.mcfg.ids.get(f"{src}-{tgt}") or self.mcfg.id
+        if not mid:
+            raise UserError(f"no model for {src}-{tgt}: set model.id, or model.ids.{src}-{tgt}")
+        return mid
+
+    def _load(self, mid: str):
+        if mid not in self._models:
+            import torch
+
+            tok, model = load_model(mid, self.mcfg.revision, self.mcfg.trust_remote_code)
+            dtype = self.mcfg.dtype
+            if dtype == "auto":
+                dtype = "float16" if self.device.startswith("cuda") else "float32"
+            model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
+            self._models[mid] = (tok, model)
+            fam = self.mcfg.family if self.mcfg.family != "auto" else detect_family(model, tok)
+            self._family[mid] = fam
+        return self._models[mid]
+
+    def _code(self, lang: str, family: str) -> str:
+        over = self.cfg.codes if lang == self.cfg.lang else (
+            self.cfg.source_codes if lang == self.cfg.source_lang else {})
+        return family_code(lang, family, over)
+
+    def _setup(self, src: str, tgt: str):
+        """(tokenizer, model, text prefix, generate kwargs) for one direction."""
+        mid = self.model_id(src, tgt)
+        tok, model = self._load(mid)
+        fam = self._family[mid]
+        prefix, gen = "", {}
+        if fam in ("nllb", "m2m100", "mbart50"):
+            s, t = self._code(src, fam), self._code(tgt, fam)
+            for code in (s, t):
+                if _lang_token_id(tok, fam, code) is None:
+                    raise UserError(f"model {mid} does not know the {fam} language code '{code}': "
+                                    f"it does not support this language, or set codes.{fam}")
+            gen["forced_bos_token_id"] = _lang_token_id(tok, fam, t)
+            tok.src_lang = s
+        elif fam == "madlad":
+            prefix = f"<2{self._code(tgt, fam)}> "
+        elif fam == "marian" and self.mcfg.target_token:
+            prefix = f">>{self._code(tgt, fam)}<< "
+        return tok, model, prefix, gen
+
+    def check(self, src, tgt, decoding, n=1):
+        super().check(src, tgt, decoding, n)
+        self._setup(src, tgt)
+
+    # ------------------------------------------------------------ generation
+    def _gen_kwargs(self, decoding: Decoding, n: int, max_len: int) -> dict:
+        kw = dict(max_new_tokens=min(decoding.max_new_tokens, max_len), num_return_sequences=n)
+        if decoding.sampling:
+            kw.update(do_sample=True, num_beams=1, temperature=decoding.temperature,
+                      top_p=decoding.top_p, top_k=decoding.top_k or None)
+        else:
+            kw.update(do_sample=False, num_beams=max(decoding.beam_size, n))
+        return kw
+
+    def translate(self, texts, src, tgt, decoding: Decoding, n=1, seed=0):
+        import torch
+
+        if not texts:
+            return []
+        tok, model, prefix, gen = self._setup(src, tgt)
+        max_pos = getattr(model.config, "max_position_embeddings", None) or 1024
+        max_in = min(getattr(tok, "model_max_length", max_pos) or max_pos, max_pos)
+        kw = {**gen, **self._gen_kwargs(decoding, n, max_pos)}
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # length-sorted batches
+        out: list[list[str] | None] = [None] * len(texts)
+        bs = decoding.batch_size
+        for start in range(0, len(order), bs):
+            idx = order[start:start + bs]
+            batch = [prefix + texts[i] for i in idx]
+            enc = tok(batch, return_tensors="pt", padding=True, truncation=True,
+                      max_length=max_in).to(self.device)
+            if decoding.sampling:  # seeded by content: the same rows give the same samples
+                torch.manual_seed(stable_int(seed, src, tgt, *batch))
+            with torch.inference_mode():
+                ids = model.generate(**enc, **kw)
+            dec = tok.batch_decode(ids, skip_special_tokens=True)
+            for j, i in enumerate(idx):
+                out[i] = [_M2M_TAG.sub("", d).strip() for d in dec[j * n:(j + 1) * n]]
+        self.sentences_translated += len(texts)
+        return out
+
+    def describe(self):
+        fams = {mid: self._family.get(mid) for mid in self._models}
+        return {"backend": self.name, "model": self.mcfg.id, "ids": dict(self.mcfg.ids),
+                "revision": self.mcfg.revision, "family": fams or self.mcfg.family,
+                "device": self.device, "dtype": self.mcfg.dtype}

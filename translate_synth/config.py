@@ -1,0 +1,390 @@
+"""The run configuration: pydantic models of the YAML, loading, overrides, friendly errors.
+
+Every error is one line naming the file, the YAML line where known, the key, and a fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from translate_synth.errors import UserError
+from translate_synth.langs import FAMILIES
+
+BUILTIN_PREFIX = "builtin:"
+HF_PREFIX = "hf:"
+DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataFile(Strict):
+    """One input: a path (or ``builtin:NAME`` / ``hf:name[:config][:split]``) and how to read it."""
+
+    path: str
+    format: Literal["auto", "text", "tsv", "jsonl", "parquet", "hf"] = "auto"
+    columns: list[int] | None = Field(
+        None, description="TSV: 0-based columns [source, target] (parallel) or [text] (mono)")
+    keys: list[str] | None = Field(
+        None, description="JSONL/Parquet/hf: field names [source, target] or [text]; "
+                          "default the language codes, or a `translation` dict")
+    header: bool = False
+
+    @field_validator("columns")
+    @classmethod
+    def _cols(cls, v):
+        if v is not None and (not v or any(c < 0 for c in v)):
+            raise ValueError("columns are 0-based, non-negative column numbers, e.g. [0, 1]")
+        return v
+
+
+FileList = list[Union[str, DataFile]]
+
+
+class DataConfig(Strict):
+    parallel: FileList = []
+    source_mono: FileList = []
+    target_mono: FileList = []
+    max_chars: int = Field(1000, ge=10, description="longer lines are skipped or truncated")
+    long_lines: Literal["skip", "truncate"] = "skip"
+    limit: int | None = Field(None, ge=1, description="read at most this many lines per input")
+
+    @field_validator("parallel", "source_mono", "target_mono", mode="after")
+    @classmethod
+    def _as_files(cls, v):
+        return [DataFile(path=f) if isinstance(f, str) else f for f in v]
+
+
+class ModelConfig(Strict):
+    backend: Literal["transformers", "bergamot"] = "transformers"
+    family: Literal["auto", "nllb", "m2m100", "mbart50", "madlad", "marian"] = "auto"
+    id: str | None = DEFAULT_MODEL
+    ids: dict[str, str] = Field(
+        {}, description="a model per direction, e.g. {en-sw: Helsinki-NLP/opus-mt-en-sw}")
+    revision: str | None = None
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    trust_remote_code: bool = False
+    target_token: bool = Field(False, description="Marian: prefix >>xxx<< (multi-target models)")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, v):
+        if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
+            raise ValueError("device is auto, cpu, cuda or cuda:N")
+        return v
+
+    @field_validator("ids")
+    @classmethod
+    def _ids(cls, v):
+        for k in v:
+            if k.count("-") != 1:
+                raise ValueError(f"direction '{k}' must look like en-sw")
+        return v
+
+
+class Decoding(Strict):
+    beam_size: int = Field(4, ge=1, le=64)
+    sampling: bool = False
+    temperature: float = Field(1.0, gt=0, le=10)
+    top_p: float = Field(1.0, gt=0, le=1)
+    top_k: int = Field(0, ge=0)
+    max_new_tokens: int = Field(256, ge=1, le=4096)
+    batch_size: int = Field(16, ge=1, le=4096)
+
+
+class ParaphraseConfig(Strict):
+    enabled: bool = True
+    sides: list[Literal["source", "target"]] = ["target"]
+    methods: list[Literal["pivot", "sample"]] = ["pivot"]
+    pivot_lang: str | None = Field(None, description="default: the other side's language")
+    n_samples: int = Field(2, ge=1, le=32)
+    sampling: Decoding = Decoding(sampling=True, beam_size=1, temperature=0.9, top_p=0.95)
+    max_rows: int | None = Field(None, ge=0, description="paraphrase at most this many real pairs")
+
+
+class SynthesisConfig(Strict):
+    back_translation: bool = True
+    forward_translation: bool = True
+    paraphrase: ParaphraseConfig = ParaphraseConfig()
+    decoding: Decoding = Decoding()
+    roundtrip_decoding: Decoding | None = Field(None, description="default: `decoding`, greedy")
+    chunk_size: int = Field(256, ge=1)
+
+
+class ScoringConfig(Strict):
+    bleu_tokenize: Literal["13a", "intl", "char", "none", "zh"] = "13a"
+    chrf_word_order: int = Field(0, ge=0, le=2, description="2 = chrF++")
+    lowercase: bool = False
+
+
+class SplitConfig(Strict):
+    valid: float = Field(0.1, ge=0, description="a fraction (< 1) or a row count (>= 1)")
+    test: float = Field(0.1, ge=0, description="a fraction (< 1) or a row count (>= 1)")
+    max_heldout: int = Field(3000, ge=1, description="upper bound on rows per held-out split")
+
+    @field_validator("valid", "test")
+    @classmethod
+    def _size(cls, v):
+        if v >= 1 and v != int(v):
+            raise ValueError("a count must be a whole number; a fraction must be below 1")
+        return v
+
+
+class OutputConfig(Strict):
+    dir: str = "out"
+
+
+DEFAULT_FILTERS = [
+    {"type": "length_ratio", "min": 0.5, "max": 2.0},
+    {"type": "rt_chrf", "min": 30.0},
+    {"type": "rt_bleu", "min": 5.0},
+]
+
+
+class Config(Strict):
+    lang: str = Field(..., min_length=2, max_length=12)
+    name: str | None = None
+    source_lang: str = "en"
+    codes: dict[str, str | None] = Field({}, description="this language's code per model family")
+    source_codes: dict[str, str | None] = {}
+    seed: int = 0
+    model: ModelConfig = ModelConfig()
+    data: DataConfig = DataConfig()
+    synthesis: SynthesisConfig = SynthesisConfig()
+    scoring: ScoringConfig = ScoringConfig()
+    filters: list[dict[str, Any]] = Field(default_factory=lambda: [dict(f) for f in DEFAULT_FILTERS],
+                                          validate_default=True)
+    split: SplitConfig = SplitConfig()
+    output: OutputConfig = OutputConfig()
+
+    @field_validator("codes", "source_codes")
+    @classmethod
+    def _families(cls, v):
+        for fam in v:
+            if fam not in FAMILIES:
+                raise ValueError(f"unknown model family '{fam}' (one of {', '.join(FAMILIES)})")
+        return v
+
+    @field_validator("lang", "source_lang")
+    @classmethod
+    def _code(cls, v):
+        if not v.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"'{v}' is not a language code such as sw or en")
+        return v
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, v):
+        from translate_synth.filters import validate_specs
+
+        return validate_specs(v)
+
+    @model_validator(mode="after")
+    def _distinct(self):
+        if self.lang == self.source_lang:
+            raise ValueError(f"lang and source_lang are both '{self.lang}'")
+        return self
+
+
+# ---------------------------------------------------------------- loading and errors
+
+
+def _yaml_lines(text: str) -> dict[tuple, int]:
+    """Map key paths to 1-based YAML line numbers, for error messages."""
+    out: dict[tuple, int] = {}
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return out
+
+    def walk(node, path):
+        if isinstance(node, yaml.MappingNode):
+            for k, val in node.value:
+                p = path + (k.value,)
+                out[p] = k.start_mark.line + 1
+                walk(val, p)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, val in enumerate(node.value):
+                out[path + (i,)] = val.start_mark.line + 1
+                walk(val, path + (i,))
+
+    if root is not None:
+        walk(root, ())
+    return out
+
+
+def _dotted(loc) -> str:
+    s = ""
+    for part in loc:
+        s += f"[{part}]" if isinstance(part, int) else (f".{part}" if s else str(part))
+    return s
+
+
+def _fields_at(loc) -> list[str]:
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)
+                      and issubclass(a, BaseModel)), ann)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def format_validation_error(err: ValidationError, source: str, lines: dict) -> str:
+    e = err.errors()[0]
+    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in ("str", "DataFile")
+                                             or str(p).startswith("function-")))
+    key = _dotted(loc) or "(top level)"
+    where = source
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            where = f"{source}:{lines[loc[:n]]}"
+            break
+    msg = e["msg"].removeprefix("Value error, ")
+    hint = ""
+    if e["type"] == "extra_forbidden":
+        options = _fields_at(loc)
+        close = difflib.get_close_matches(str(loc[-1]), options, n=1)
+        msg = f"unknown key '{loc[-1]}'"
+        hint = f"; did you mean '{close[0]}'?" if close else (
+            f"; allowed here: {', '.join(options)}" if options else "; remove it")
+    elif e["type"] == "missing":
+        msg = "required key is missing"
+        hint = f"; add `{loc[-1]}:` to the config"
+    elif "input" in e and not isinstance(e["input"], (dict, list)):
+        hint = f" (got {e['input']!r})"
+    more = len(err.errors()) - 1
+    tail = f" [+{more} more problem{'s' if more > 1 else ''}]" if more else ""
+    return f"{where}: {key}: {msg}{hint}{tail}"
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise UserError(f"--set {item!r}: expected key.path=value, e.g. --set split.valid=200")
+    key, _, raw = item.partition("=")
+    if not key.strip():
+        raise UserError(f"--set {item!r}: the key is empty")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def apply_override(raw: dict, path: list[str], value: Any) -> None:
+    node = raw
+    for i, part in enumerate(path[:-1]):
+        if isinstance(node, list):
+            try:
+                node = node[int(part)]
+                continue
+            except (ValueError, IndexError):
+                raise UserError(f"--set {'.'.join(path)}: '{part}' is not an index of the list "
+                                f"at {'.'.join(path[:i]) or 'top level'}") from None
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        if not isinstance(nxt, (dict, list)):
+            here = ".".join(path[: i + 1])
+            raise UserError(f"--set {'.'.join(path)}: '{here}' is a value, not a section")
+        node = nxt
+    last = path[-1]
+    if isinstance(node, list):
+        try:
+            node[int(last)] = value
+        except (ValueError, IndexError):
+            raise UserError(f"--set {'.'.join(path)}: '{last}' is not an index of that list") from None
+    else:
+        node[last] = value
+
+
+def read_yaml(path: Path) -> tuple[dict, str]:
+    if not path.exists():
+        raise UserError(f"config {path}: no such file; `translate-synth langs` lists the shipped ones")
+    if path.is_dir():
+        raise UserError(f"config {path}: is a directory; give a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UserError(f"config {path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise UserError(f"{where}: invalid YAML: {problem}; check indentation and quoting") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise UserError(f"config {path}: the top level must be a mapping of keys (lang: ..., "
+                        f"model: ...), not a {type(raw).__name__}")
+    return raw, text
+
+
+def _resolve_paths(files: list, base: Path) -> list:
+    out = []
+    for f in files:
+        entry = dict(f) if isinstance(f, dict) else {"path": f}
+        p = str(entry.get("path", ""))
+        if p and not p.startswith((BUILTIN_PREFIX, HF_PREFIX)) and not Path(p).is_absolute():
+            entry["path"] = str((base / p).resolve())
+        out.append(entry if isinstance(f, dict) else entry["path"])
+    return out
+
+
+def build_config(raw: dict, source: str = "<config>", text: str = "",
+                 overrides: list[str] = (), base_dir: Path | None = None) -> Config:
+    """Validate a raw mapping (plus ``--set`` overrides) into a Config, or raise UserError."""
+    raw = yaml.safe_load(yaml.safe_dump(raw))  # a deep copy with plain types
+    if base_dir is not None:
+        for kind in ("parallel", "source_mono", "target_mono"):
+            files = (raw.get("data") or {}).get(kind)
+            if isinstance(files, list):
+                raw["data"][kind] = _resolve_paths(files, base_dir)
+    for item in overrides:
+        apply_override(raw, *parse_override(item))
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as err:
+        raise UserError(format_validation_error(err, source, _yaml_lines(text))) from None
+
+
+def load_config(path: Path, overrides: list[str] = ()) -> Config:
+    raw, text = read_yaml(path)
+    return build_config(raw, str(path), text, overrides, base_dir=path.parent)
+
+
+# ---------------------------------------------------------------- shipped language configs
+
+
+def config_dirs() -> list[Path]:
+    """Where shipped language configs live: the checkout's lang_configs/, else the packaged copy."""
+    here = Path(__file__).resolve().parent
+    return [d for d in (here.parent / "lang_configs", here / "lang_configs") if d.is_dir()]
+
+
+def find_lang_config(lang: str, config_dir: Path | None = None) -> Path:
+    dirs = [config_dir] if config_dir else config_dirs()
+    for d in dirs:
+        p = Path(d) / f"{lang}.yaml"
+        if p.is_file():
+            return p
+    known = sorted({p.stem for d in dirs for p in Path(d).glob("*.yaml")})
+    close = difflib.get_close_matches(lang, known, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise UserError(f"no language config for '{lang}': {hint}shipped: {', '.join(known) or 'none'}; "
+                    "or pass --config FILE")

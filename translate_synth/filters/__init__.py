@@ -1,0 +1,62 @@
+"""Filters: a registry of small classes, each scoring rows apart from accepting them.
+
+Config lists filters in order, e.g. ``- {type: rt_chrf, min: 30}``; ``heldout_overlap`` and
+``duplicate`` always run first, whatever the config says.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from pydantic import ValidationError
+
+from translate_synth.filters import basic  # noqa: F401  (registers the filters)
+from translate_synth.filters.base import REGISTRY, Filter, register
+
+ALWAYS_ON = ("heldout_overlap", "duplicate")
+
+
+def validate_specs(specs: list[dict]) -> list[dict]:
+    """Check each ``{type: ..., name: ..., **params}``; raise ValueError naming the entry."""
+    out, names = [], set()
+    for i, spec in enumerate(specs):
+        spec = dict(spec)
+        ftype = spec.pop("type", None)
+        name = spec.pop("name", None) or ftype
+        if ftype not in REGISTRY:
+            close = difflib.get_close_matches(str(ftype), list(REGISTRY), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"one of {', '.join(sorted(REGISTRY))}"
+            raise ValueError(f"filters[{i}]: unknown filter type {ftype!r}; {hint}")
+        try:
+            params = REGISTRY[ftype].Params.model_validate(spec)
+        except ValidationError as err:
+            e = err.errors()[0]
+            key = ".".join(str(p) for p in e["loc"]) or "(params)"
+            msg = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                allowed = list(REGISTRY[ftype].Params.model_fields)
+                msg = f"unknown option; {ftype} takes {', '.join(allowed) or 'no options'}"
+            raise ValueError(f"filters[{i}] ({ftype}).{key}: {msg}") from None
+        if name in names:
+            raise ValueError(f"filters[{i}]: two filters named '{name}'; give one a `name:`")
+        names.add(name)
+        out.append({"type": ftype, "name": name, **params.model_dump(exclude_none=True)})
+    return out
+
+
+def build_filters(specs: list[dict], context: dict) -> list[tuple[str, Filter]]:
+    """(name, filter) pairs in run order: the always-on filters, then the configured ones."""
+    chain = []
+    configured = {s["type"] for s in specs}
+    for ftype in ALWAYS_ON:
+        if ftype not in configured:
+            chain.append((ftype, REGISTRY[ftype](REGISTRY[ftype].Params(), context)))
+    for spec in specs:
+        spec = dict(spec)
+        ftype, name = spec.pop("type"), spec.pop("name")
+        cls = REGISTRY[ftype]
+        chain.append((name, cls(cls.Params.model_validate(spec), context)))
+    return chain
+
+
+__all__ = ["REGISTRY", "Filter", "register", "validate_specs", "build_filters", "ALWAYS_ON"]

@@ -1,0 +1,78 @@
+"""The filters every run has: round-trip metrics, length ratio, duplicates, held-out overlap."""
+
+from __future__ import annotations
+
+from translate_synth.filters.base import Filter, Params, StoredScore, register
+from translate_synth.text import norm_key, stable_int
+
+
+@register
+class RoundTripBLEU(StoredScore):
+    """Sentence BLEU of the round trip against the authentic text (computed in the score stage)."""
+
+    name = "rt_bleu"
+    score_key = "rt_bleu"
+
+
+@register
+class RoundTripCHRF(StoredScore):
+    """Sentence chrF of the round trip against the authentic text (computed in the score stage)."""
+
+    name = "rt_chrf"
+    score_key = "rt_chrf"
+
+
+@register
+class LengthRatio(Filter):
+    """Characters of the synthetic side over characters of the authentic side."""
+
+    name = "length_ratio"
+    score_key = "length_ratio"
+
+    def score(self, rows):
+        out = []
+        for r in rows:
+            auth = r["source"] if r["authentic"] == "source" else r["target"]
+            syn = r["target"] if r["authentic"] == "source" else r["source"]
+            out.append(round(len(syn) / max(1, len(auth)), 4))
+        return out
+
+
+@register
+class Duplicate(Filter):
+    """1.0 when an earlier row has the same (source, target) after normalisation, else 0.0."""
+
+    name = "duplicate"
+    score_key = "duplicate"
+    higher_is_better = False
+    Params = Params
+
+    def score(self, rows):
+        seen = self.context.setdefault("_dup_seen", set())
+        out = []
+        for r in rows:
+            k = stable_int(norm_key(r["source"]), norm_key(r["target"]))
+            out.append(1.0 if k in seen else 0.0)
+            seen.add(k)
+        return out
+
+    def accept(self, value):
+        return not value
+
+
+@register
+class HeldoutOverlap(Filter):
+    """1.0 when either side equals (after normalisation) a valid/test sentence. Always on."""
+
+    name = "heldout_overlap"
+    score_key = "heldout_overlap"
+    higher_is_better = False
+    Params = Params
+
+    def score(self, rows):
+        held = self.context.get("heldout_keys", set())
+        return [1.0 if (norm_key(r["source"]) in held or norm_key(r["target"]) in held) else 0.0
+                for r in rows]
+
+    def accept(self, value):
+        return not value

@@ -1,0 +1,299 @@
+"""One run for one language: the stages in order, nothing else.
+
+ingest + split -> synthesise (+ round trip, scores) -> filter -> emit. Intermediate files live in
+``OUT/<lang>/.work/``; final files are staged in ``OUT/<lang>/.staging/`` and moved into place at
+the end, ``manifest.json`` last, so a failed run never leaves half-written outputs behind.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import sys
+import time
+from array import array
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from translate_synth import __version__
+from translate_synth.backends import make_translator
+from translate_synth.config import Config
+from translate_synth.emit import AtomicJsonl, package_versions, read_jsonl, write_json
+from translate_synth.errors import UserError
+from translate_synth.filters import build_filters
+from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
+from translate_synth.score import RoundTripScorer, metric_args
+from translate_synth.split import Split, plan_split, route
+from translate_synth.synthesise import Synthesiser
+from translate_synth.text import norm_key, stable_int
+
+SPLITS = ("train", "valid", "test")
+TRAIN_FIELDS = ("id", "source", "target", "origin", "authentic", "roundtrip", "scores", "method",
+                "paraphrase_of")
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    stats: dict
+    manifest: dict
+    funnel: list = field(default_factory=list)
+
+
+def _log(msg: str) -> None:
+    print(f"[translate-synth] {msg}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def _timed(timings: dict, name: str):
+    t0 = time.perf_counter()
+    yield
+    timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - t0, 3)
+
+
+def prepare_out_dir(out_root: Path, lang: str) -> Path:
+    out = Path(out_root) / lang
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"output directory {out} is not writable ({e.strerror}); "
+                        "choose another with --out") from None
+    return out
+
+
+def _summary(values) -> dict:
+    if not values:
+        return {"n": 0, "mean": None, "median": None}
+    return {"n": len(values), "mean": round(statistics.fmean(values), 4),
+            "median": round(statistics.median(values), 4)}
+
+
+class Run:
+    def __init__(self, cfg: Config, out_root: Path, log=_log):
+        self.cfg, self.log = cfg, log
+        self.out = prepare_out_dir(out_root, cfg.lang)
+        self.work = self.out / ".work"
+        self.stage = self.out / ".staging"
+        for d in (self.work, self.stage):
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+        self.timings: dict = {}
+        self.inputs: dict[str, list[InputStats]] = {}
+
+    # ------------------------------------------------------------ ingest
+    def _parallel(self, record: bool):
+        stats_list = []
+        for f in self.cfg.data.parallel:
+            st = InputStats(f.path, "parallel")
+            stats_list.append(st)
+            yield from read_parallel(f, self.cfg.source_lang, self.cfg.lang, self.cfg.data, st)
+        if record:
+            self.inputs["parallel"] = stats_list
+
+    def _mono(self, kind: str, lang: str, origin: str, skip: set, synth: Synthesiser):
+        """Monolingual texts minus duplicates and held-out sentences (counted, never translated)."""
+        stats_list, seen = [], set()
+        for f in getattr(self.cfg.data, kind):
+            st = InputStats(f.path, kind)
+            stats_list.append(st)
+            for text in read_mono(f, lang, self.cfg.data, st):
+                k = norm_key(text)
+                h = stable_int(k)
+                if k in skip:
+                    synth.stats.skipped[f"{origin}:heldout_overlap"] += 1
+                elif h in seen:
+                    synth.stats.skipped[f"{origin}:duplicate"] += 1
+                else:
+                    seen.add(h)
+                    yield text
+        self.inputs[kind] = stats_list
+
+    def split_real(self) -> tuple[Split, set]:
+        split = Split()
+        train_hashes: set = set()
+        if not self.cfg.data.parallel:
+            return split, train_hashes
+        plan, counts = plan_split(self._parallel(False), self.cfg.split, self.cfg.seed)
+        split.counts.update(counts)
+        with AtomicJsonl(self.work / "real_train.jsonl") as w:
+            for row in route(lambda: self._parallel(True), plan, split):
+                w.write(row)
+                train_hashes.add(stable_int(norm_key(row["source"]), norm_key(row["target"])))
+        return split, train_hashes
+
+    # ------------------------------------------------------------ the run
+    def run(self) -> RunResult:
+        cfg, T = self.cfg, self.timings
+        wall0 = time.perf_counter()
+        want_bt = cfg.synthesis.back_translation and bool(cfg.data.target_mono)
+        want_ft = cfg.synthesis.forward_translation and bool(cfg.data.source_mono)
+        want_para = cfg.synthesis.paraphrase.enabled and bool(cfg.data.parallel)
+        if not (want_bt or want_ft or want_para):
+            raise UserError("nothing to synthesise: give target-language text (--target-mono), "
+                            "source-language text (--source-mono) or real pairs (--parallel)")
+        with _timed(T, "load_model"):
+            translator = make_translator(cfg)
+            scorer = RoundTripScorer(cfg.scoring)
+            synth = Synthesiser(cfg, translator, scorer)
+            synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
+        with _timed(T, "ingest_split"):
+            split, train_hashes = self.split_real()
+        self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
+                 f"{len(split.test)} test")
+
+        with _timed(T, "synthesise"), AtomicJsonl(self.work / "candidates.raw.jsonl") as raw:
+            streams = []
+            if want_bt:
+                streams.append(("bt", synth.back_translation(
+                    self._mono("target_mono", cfg.lang, "bt", split.heldout_keys, synth))))
+            if want_ft:
+                streams.append(("ft", synth.forward_translation(
+                    self._mono("source_mono", cfg.source_lang, "ft", split.heldout_keys, synth))))
+            if want_para:
+                pairs = ((r["source"], r["target"]) for r in read_jsonl(self.work /
+                                                                         "real_train.jsonl"))
+                if cfg.synthesis.paraphrase.max_rows is not None:
+                    pairs = islice(pairs, cfg.synthesis.paraphrase.max_rows)
+                streams.append(("paraphrase", synth.paraphrase(pairs)))
+            for origin, chunks in streams:
+                for rows in chunks:
+                    for r in rows:
+                        raw.write(r)
+                    self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+
+        with _timed(T, "filter"):
+            funnel, score_stats = self.filter(split, train_hashes)
+        with _timed(T, "emit"):
+            emitted = self.emit(split)
+        T["total"] = round(time.perf_counter() - wall0, 3)
+
+        stats = {
+            "lang": cfg.lang, "source_lang": cfg.source_lang,
+            "inputs": {k: [s.as_dict() for s in v] for k, v in self.inputs.items()},
+            "real": split.counts,
+            "synthesis": synth.stats.as_dict(),
+            "model_sentences_translated": translator.sentences_translated,
+            "filters": funnel,
+            "emitted": emitted,
+            "scores": score_stats,
+            "timings_s": T,
+        }
+        outputs = self.finish(stats)
+        manifest = self.manifest(translator, scorer, outputs)
+        write_json(self.out / "manifest.json", manifest)
+        shutil.rmtree(self.stage, ignore_errors=True)
+        shutil.rmtree(self.work, ignore_errors=True)
+        return RunResult(self.out, stats, manifest, funnel)
+
+    # ------------------------------------------------------------ filter
+    def filter(self, split: Split, train_hashes: set):
+        chain = build_filters(self.cfg.filters,
+                              {"heldout_keys": split.heldout_keys, "_dup_seen": set(train_hashes)})
+        funnel = [{"name": n, "type": f.name, "direction": "higher" if f.higher_is_better
+                   else "lower", "thresholds": f.thresholds(), "seen": 0, "kept": 0, "removed": 0}
+                  for n, f in chain]
+        scores = {k: {"all": array("d"), "accepted": array("d")} for k in ("rt_bleu", "rt_chrf")}
+        raw = read_jsonl(self.work / "candidates.raw.jsonl")
+        with AtomicJsonl(self.stage / "candidates.jsonl") as out:
+            while rows := list(islice(raw, 2000)):
+                for _, f in chain:
+                    for r, v in zip(rows, f.score(rows)):
+                        if v is not None:
+                            r["scores"][f.score_key] = v
+                for r in rows:
+                    r["rejected_by"] = [n for n, f in chain
+                                        if not f.accept(r["scores"].get(f.score_key))]
+                    r["accepted"] = not r["rejected_by"]
+                    first = r["rejected_by"][0] if r["rejected_by"] else None
+                    for step in funnel:
+                        step["seen"] += 1
+                        if step["name"] == first:
+                            step["removed"] += 1
+                            break
+                        step["kept"] += 1
+                    for k, arrs in scores.items():
+                        arrs["all"].append(r["scores"][k])
+                        if r["accepted"]:
+                            arrs["accepted"].append(r["scores"][k])
+                    out.write(r)
+        for step in funnel:
+            step["removed_share"] = round(step["removed"] / step["seen"], 4) if step["seen"] else 0.0
+        score_stats = {k: {part: _summary(vals) for part, vals in arrs.items()}
+                       for k, arrs in scores.items()}
+        return funnel, score_stats
+
+    # ------------------------------------------------------------ emit
+    def emit(self, split: Split) -> dict:
+        counts = {s: {} for s in SPLITS}
+
+        def count(s, origin):
+            counts[s][origin] = counts[s].get(origin, 0) + 1
+
+        with AtomicJsonl(self.stage / "train.jsonl") as w:
+            if (self.work / "real_train.jsonl").exists():
+                for r in read_jsonl(self.work / "real_train.jsonl"):
+                    w.write(r)
+                    count("train", "real")
+            for r in read_jsonl(self.stage / "candidates.jsonl"):
+                if r["accepted"]:
+                    w.write({k: r[k] for k in TRAIN_FIELDS if k in r})
+                    count("train", r["origin"])
+        for name, rows in (("valid", split.valid), ("test", split.test)):
+            with AtomicJsonl(self.stage / f"{name}.jsonl") as w:
+                for r in rows:
+                    w.write(r)
+                    count(name, "real")
+        return counts
+
+    def finish(self, stats: dict) -> dict:
+        """Write stats.json into staging, then move every staged file into the output dir."""
+        write_json(self.stage / "stats.json", stats)
+        outputs = {}
+        for p in sorted(self.stage.iterdir()):
+            rows = sum(1 for _ in open(p, encoding="utf-8")) if p.suffix == ".jsonl" else None
+            outputs[p.name] = {"sha256": file_sha256(p), "rows": rows}
+            os.replace(p, self.out / p.name)
+        return outputs
+
+    def manifest(self, translator, scorer: RoundTripScorer, outputs: dict) -> dict:
+        cfg = self.cfg
+        inputs = []
+        for kind in ("parallel", "source_mono", "target_mono"):
+            for f in getattr(cfg.data, kind):
+                fmt, path = resolve(f)
+                entry = {"kind": kind, "path": f.path, "format": fmt}
+                if path is not None:
+                    entry.update(sha256=file_sha256(path), bytes=path.stat().st_size)
+                inputs.append(entry)
+        syn = cfg.synthesis
+        return {
+            "tool": "translate-synth", "version": __version__,
+            "lang": cfg.lang, "source_lang": cfg.source_lang, "seed": cfg.seed,
+            "model": translator.describe(),
+            "decoding": {"synthesis": syn.decoding.model_dump(),
+                         "roundtrip": (syn.roundtrip_decoding or syn.decoding.model_copy(
+                             update={"sampling": False})).model_dump(),
+                         "paraphrase_sampling": syn.paraphrase.sampling.model_dump()},
+            "signatures": scorer.signatures(),
+            "metric_args": metric_args(cfg.scoring),
+            "config": cfg.model_dump(mode="json"),
+            "packages": package_versions(),
+            "inputs": inputs,
+            "outputs": outputs,
+        }
+
+
+def run(cfg: Config, out_root: Path, log=_log) -> RunResult:
+    r = Run(cfg, out_root, log)
+    try:
+        return r.run()
+    except BaseException:
+        shutil.rmtree(r.stage, ignore_errors=True)  # never leave half-made outputs behind
+        shutil.rmtree(r.work, ignore_errors=True)
+        raise

@@ -1,0 +1,91 @@
+"""The real held-out split: valid/test drawn (seeded) from the real parallel data, never synthetic.
+
+Two streaming passes over the real inputs: the first ranks each distinct pair by a seeded hash and
+picks the held-out rows; the second routes every pair to valid, test or train. Only the held-out
+rows and 8-byte hashes are kept in memory. A training pair that shares a side with a held-out
+sentence (after normalisation) is dropped from train, so nothing held out leaks in.
+"""
+
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from translate_synth.config import SplitConfig
+from translate_synth.text import digest, norm_key, stable_int
+
+
+def real_row(source: str, target: str) -> dict:
+    return {"id": f"real-{digest(source, target)}", "source": source, "target": target,
+            "origin": "real"}
+
+
+def _size(spec: float, total: int, cap: int) -> int:
+    n = round(total * spec) if spec < 1 else int(spec)
+    return min(n, cap)
+
+
+@dataclass
+class Split:
+    valid: list[dict] = field(default_factory=list)
+    test: list[dict] = field(default_factory=list)
+    heldout_keys: set = field(default_factory=set)  # norm_key of every valid/test sentence
+    counts: dict = field(default_factory=dict)
+
+
+def plan_split(pairs: Iterable[tuple[str, str]], cfg: SplitConfig, seed: int) -> tuple[dict, dict]:
+    """First pass: {pair hash: "valid"|"test"} for the held-out pairs, and counts."""
+    ranks, hashes, seen = array("Q"), array("Q"), set()
+    total = dups = 0
+    for s, t in pairs:
+        total += 1
+        h = stable_int(norm_key(s), norm_key(t))
+        if h in seen:
+            dups += 1
+            continue
+        seen.add(h)
+        hashes.append(h)
+        ranks.append(stable_int(seed, h))
+    distinct = len(hashes)
+    n_valid = _size(cfg.valid, distinct, cfg.max_heldout)
+    n_test = _size(cfg.test, distinct, cfg.max_heldout)
+    if n_valid + n_test >= distinct and distinct:
+        n_test = max(0, min(n_test, distinct - n_valid - 1))
+        n_valid = max(0, min(n_valid, distinct - n_test - 1))
+    order = sorted(range(distinct), key=ranks.__getitem__)[: n_valid + n_test]
+    plan = {hashes[i]: ("valid" if k < n_valid else "test") for k, i in enumerate(order)}
+    return plan, {"read": total, "duplicates": dups, "distinct": distinct}
+
+
+def route(pairs_again: Callable[[], Iterator[tuple[str, str]]], plan: dict,
+          split: Split) -> Iterator[dict]:
+    """Second pass: fill split.valid/test, yield the real training rows (deduplicated)."""
+    buckets = {"valid": [], "test": []}
+    seen = set()
+    for s, t in pairs_again():
+        h = stable_int(norm_key(s), norm_key(t))
+        if h in seen:
+            continue
+        seen.add(h)
+        which = plan.get(h)
+        if which:
+            buckets[which].append(real_row(s, t))
+    for rows in buckets.values():
+        for r in rows:
+            split.heldout_keys.update((norm_key(r["source"]), norm_key(r["target"])))
+    split.valid, split.test = buckets["valid"], buckets["test"]
+    leaked = kept = 0
+    seen.clear()
+    for s, t in pairs_again():
+        h = stable_int(norm_key(s), norm_key(t))
+        if h in seen or h in plan:
+            continue
+        seen.add(h)
+        if norm_key(s) in split.heldout_keys or norm_key(t) in split.heldout_keys:
+            leaked += 1
+            continue
+        kept += 1
+        yield real_row(s, t)
+    split.counts.update(valid=len(split.valid), test=len(split.test), train=kept,
+                        train_dropped_heldout_overlap=leaked)

@@ -1,0 +1,53 @@
+"""What the CLI prints: the end-of-run summary and the language table."""
+
+from __future__ import annotations
+
+import click
+
+from translate_synth.langs import FAMILIES, family_code
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def print_summary(result) -> None:
+    st = result.stats
+    click.echo(f"\nfilter funnel ({st['lang']}):")
+    click.echo(_table(["filter", "seen", "kept", "removed", "removed %"],
+                      [[f["name"], f["seen"], f["kept"], f["removed"],
+                        f"{100 * f['removed_share']:.1f}"] for f in result.funnel]))
+    click.echo("\nemitted rows:")
+    origins = sorted({o for s in st["emitted"].values() for o in s})
+    click.echo(_table(["split"] + origins,
+                      [[s] + [st["emitted"][s].get(o, 0) for o in origins] for s in st["emitted"]]))
+    sc = st["scores"]
+    for part in ("all", "accepted"):
+        b, c = sc["rt_bleu"][part], sc["rt_chrf"][part]
+        if b["n"]:
+            click.echo(f"round trip ({part}, n={b['n']}): BLEU mean {b['mean']:.1f} "
+                       f"median {b['median']:.1f}; chrF mean {c['mean']:.1f} median {c['median']:.1f}")
+    click.echo(f"signatures: {result.manifest['signatures']['rt_bleu']} | "
+               f"{result.manifest['signatures']['rt_chrf']}")
+    click.echo(f"done in {st['timings_s']['total']:.1f}s -> {result.out_dir}")
+
+
+def print_langs() -> None:
+    from translate_synth.config import config_dirs, load_config
+
+    rows = []
+    for d in config_dirs()[:1]:
+        for p in sorted(d.glob("*.yaml")):
+            cfg = load_config(p)
+            codes = []
+            for fam in FAMILIES:
+                try:
+                    codes.append(family_code(cfg.lang, fam, cfg.codes))
+                except Exception:
+                    codes.append("-")
+            rows.append([cfg.lang, cfg.name or "", cfg.model.backend, cfg.model.id or ""] + codes)
+    click.echo(_table(["lang", "name", "backend", "model"] + list(FAMILIES), rows))

@@ -1,0 +1,181 @@
+"""Synthesis: back-translation, forward translation and paraphrase -> scored candidate rows.
+
+Every candidate has exactly one authentic side (text from real data) and one synthetic side.
+Work goes in chunks: translate the chunk, translate its synthetic side back into the authentic
+side's language (the round trip), score the round trip against the authentic text.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from translate_synth.backends import Translator
+from translate_synth.config import Config, Decoding
+from translate_synth.score import RoundTripScorer
+from translate_synth.text import digest, norm_key, stable_int
+
+
+@dataclass
+class Job:
+    """One unit of synthesis: the authentic text and what to make of it."""
+
+    origin: str  # bt | ft | paraphrase
+    authentic: str  # "source" | "target": which side is real
+    source: str | None = None  # the real texts we start from (one or both)
+    target: str | None = None
+    side: str | None = None  # paraphrase: the side that gets replaced
+
+
+@dataclass
+class SynthStats:
+    inputs: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)
+    rows: Counter = field(default_factory=Counter)
+
+    def as_dict(self):
+        return {o: {"inputs": self.inputs[o], "rows": self.rows[o],
+                    "skipped": {k.split(":", 1)[1]: v for k, v in sorted(self.skipped.items())
+                                if k.startswith(o + ":")}}
+                for o in sorted(set(self.inputs) | set(self.rows))}
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    buf = []
+    for it in items:
+        buf.append(it)
+        if len(buf) >= size:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+class Synthesiser:
+    def __init__(self, cfg: Config, translator: Translator, scorer: RoundTripScorer):
+        self.cfg, self.tr, self.scorer = cfg, translator, scorer
+        self.src, self.tgt = cfg.source_lang, cfg.lang
+        syn = cfg.synthesis
+        self.decoding: Decoding = syn.decoding
+        self.rt_decoding: Decoding = syn.roundtrip_decoding or syn.decoding.model_copy(
+            update={"sampling": False})
+        self.para = syn.paraphrase
+        self.stats = SynthStats()
+
+    def lang_of(self, side: str) -> str:
+        return self.src if side == "source" else self.tgt
+
+    # ------------------------------------------------------------ checks before any work
+    def check(self, want_bt: bool, want_ft: bool, want_para: bool) -> None:
+        d, rt = self.decoding, self.rt_decoding
+        if want_bt:
+            self.tr.check(self.tgt, self.src, d)
+            self.tr.check(self.src, self.tgt, rt)
+        if want_ft:
+            self.tr.check(self.src, self.tgt, d)
+            self.tr.check(self.tgt, self.src, rt)
+        if want_para:
+            for side in self.para.sides:
+                lang, other = self.lang_of(side), self.lang_of("target" if side == "source"
+                                                              else "source")
+                pivot = self.para.pivot_lang or other
+                self.tr.check(lang, pivot, d)
+                if "pivot" in self.para.methods:
+                    self.tr.check(pivot, lang, d)
+                if "sample" in self.para.methods:
+                    self.tr.check(pivot, lang, self.para.sampling, self.para.n_samples)
+                self.tr.check(lang, other, rt)
+
+    # ------------------------------------------------------------ the three kinds
+    def back_translation(self, texts: Iterable[str]) -> Iterator[list[dict]]:
+        jobs = (Job("bt", "target", target=t) for t in texts)
+        yield from self._run(jobs, "bt")
+
+    def forward_translation(self, texts: Iterable[str]) -> Iterator[list[dict]]:
+        jobs = (Job("ft", "source", source=s) for s in texts)
+        yield from self._run(jobs, "ft")
+
+    def paraphrase(self, pairs: Iterable[tuple[str, str]]) -> Iterator[list[dict]]:
+        jobs = (Job("paraphrase", "target" if side == "source" else "source",
+                    source=s, target=t, side=side)
+                for s, t in pairs for side in self.para.sides)
+        yield from self._run(jobs, "paraphrase")
+
+    # ------------------------------------------------------------ chunked work
+    def _run(self, jobs: Iterable[Job], origin: str) -> Iterator[list[dict]]:
+        for chunk in _chunks(jobs, self.cfg.synthesis.chunk_size):
+            self.stats.inputs[origin] += len(chunk)
+            rows = self._paraphrase_chunk(chunk) if origin == "paraphrase" \
+                else self._translate_chunk(chunk, origin)
+            rows = self._roundtrip(rows)
+            self.stats.rows[origin] += len(rows)
+            yield rows
+
+    def _translate_chunk(self, chunk: list[Job], origin: str) -> list[dict]:
+        auth_side = chunk[0].authentic
+        texts = [getattr(j, auth_side) for j in chunk]
+        a, b = (self.tgt, self.src) if auth_side == "target" else (self.src, self.tgt)
+        hyps = self.tr.translate(texts, a, b, self.decoding, n=1, seed=self.cfg.seed)
+        rows = []
+        for text, (hyp,) in zip(texts, hyps):
+            if not hyp:
+                self.stats.skipped[f"{origin}:empty_output"] += 1
+                continue
+            src, tgt = (hyp, text) if auth_side == "target" else (text, hyp)
+            rows.append({"id": f"{origin}-{digest(origin, text)}", "origin": origin,
+                         "source": src, "target": tgt, "authentic": auth_side})
+        return rows
+
+    def _paraphrase_chunk(self, chunk: list[Job]) -> list[dict]:
+        rows = []
+        for side in self.para.sides:
+            jobs = [j for j in chunk if j.side == side]
+            if not jobs:
+                continue
+            lang = self.lang_of(side)
+            pivot = self.para.pivot_lang or self.lang_of("target" if side == "source" else "source")
+            originals = [getattr(j, side) for j in jobs]
+            mid = [h[0] for h in self.tr.translate(originals, lang, pivot, self.decoding,
+                                                   seed=self.cfg.seed)]
+            variants: list[list[tuple[str, str]]] = [[] for _ in jobs]
+            if "pivot" in self.para.methods:
+                back = self.tr.translate(mid, pivot, lang, self.decoding, seed=self.cfg.seed)
+                for v, (h,) in zip(variants, back):
+                    v.append(("pivot", h))
+            if "sample" in self.para.methods:
+                back = self.tr.translate(mid, pivot, lang, self.para.sampling,
+                                         n=self.para.n_samples, seed=self.cfg.seed)
+                for v, hs in zip(variants, back):
+                    v.extend(("sample", h) for h in hs)
+            for job, orig, vs in zip(jobs, originals, variants):
+                seen = {norm_key(orig)}
+                for method, h in vs:
+                    k = norm_key(h)
+                    if not h or k in seen:  # empty, the input itself, or a repeat: no new text
+                        self.stats.skipped["paraphrase:" + ("empty_output" if not h else
+                                                            "same_as_input_or_repeat")] += 1
+                        continue
+                    seen.add(k)
+                    src, tgt = (h, job.target) if side == "source" else (job.source, h)
+                    rows.append({"id": f"paraphrase-{digest(side, job.source, job.target, h)}",
+                                 "origin": "paraphrase", "source": src, "target": tgt,
+                                 "authentic": job.authentic, "method": method,
+                                 "paraphrase_of": orig})
+        return rows
+
+    def _roundtrip(self, rows: list[dict]) -> list[dict]:
+        """Translate each synthetic side back; score it against the authentic side."""
+        for auth_side in ("source", "target"):
+            group = [r for r in rows if r["authentic"] == auth_side]
+            if not group:
+                continue
+            syn_side = "target" if auth_side == "source" else "source"
+            back = self.tr.translate([r[syn_side] for r in group], self.lang_of(syn_side),
+                                     self.lang_of(auth_side), self.rt_decoding, seed=self.cfg.seed)
+            for r, (rt,) in zip(group, back):
+                r["roundtrip"] = rt
+                r["scores"] = self.scorer.score(rt, r[auth_side])
+        return rows
+
+

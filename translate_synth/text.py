@@ -1,0 +1,40 @@
+"""Text helpers shared by every stage: whitespace clean-up, comparison keys, stable ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """Collapse every run of whitespace (tabs, NBSP, newlines) to one space and strip.
+
+    Nothing else changes: right-to-left text, CJK, emoji and combining marks pass through intact.
+    """
+    return _WS.sub(" ", text.replace("\ufeff", "")).strip()
+
+
+def norm_key(text: str) -> str:
+    """A comparison key: NFKC, case-folded, punctuation and symbols dropped, spaces collapsed.
+
+    Two sentences with the same key count as the same sentence for the held-out guard and dedup.
+    """
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in t)
+    return " ".join(t.split())
+
+
+def digest(*parts: str, n: int = 16) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:n]
+
+
+def stable_int(*parts) -> int:
+    """A 63-bit integer from the parts: the same on every machine and Python process."""
+    return int(digest(*map(str, parts), n=16), 16) >> 1
