@@ -103,3 +103,36 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return out
+
+
+SPLITS = ("train", "valid", "test")
+TRAIN_FIELDS = ("id", "source", "target", "origin", "authentic", "roundtrip", "scores", "method",
+                "paraphrase_of")
+
+
+def write_splits(real_train, candidates: Path, valid: list[dict], test: list[dict], out: Path,
+                 cfg) -> dict:
+    """train.jsonl (real training rows, then accepted candidates), valid.jsonl and test.jsonl.
+
+    Shared by a run and by ``refilter``: the same inputs always give the same files.
+    Returns {split: {origin: rows}}.
+    """
+    counts = {s: {} for s in SPLITS}
+
+    def count(s, origin):
+        counts[s][origin] = counts[s].get(origin, 0) + 1
+
+    with AtomicJsonl(out / "train.jsonl") as w:
+        for r in real_train:
+            w.write(r)
+            count("train", "real")
+        for r in read_jsonl(candidates):
+            if r["accepted"]:
+                w.write({k: r[k] for k in TRAIN_FIELDS if k in r})
+                count("train", r["origin"])
+    for name, rows in (("valid", valid), ("test", test)):
+        with AtomicJsonl(out / f"{name}.jsonl") as w:
+            for r in rows:
+                w.write(r)
+                count(name, "real")
+    return counts

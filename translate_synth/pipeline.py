@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import sys
 import time
-from array import array
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
@@ -21,18 +19,16 @@ from pathlib import Path
 from translate_synth import __version__
 from translate_synth.backends import make_translator
 from translate_synth.config import Config
-from translate_synth.emit import AtomicJsonl, package_versions, read_jsonl, write_json
+from translate_synth.emit import (AtomicJsonl, package_versions, read_jsonl, write_json,
+                                  write_splits)
 from translate_synth.errors import UserError
-from translate_synth.filters import build_filters
+from translate_synth.filtering import apply_filters
 from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth.split import Split, plan_split, route
 from translate_synth.synthesise import Synthesiser
 from translate_synth.text import norm_key, stable_int
 
-SPLITS = ("train", "valid", "test")
-TRAIN_FIELDS = ("id", "source", "target", "origin", "authentic", "roundtrip", "scores", "method",
-                "paraphrase_of")
 
 
 @dataclass
@@ -65,13 +61,6 @@ def prepare_out_dir(out_root: Path, lang: str) -> Path:
         raise UserError(f"output directory {out} is not writable ({e.strerror}); "
                         "choose another with --out") from None
     return out
-
-
-def _summary(values) -> dict:
-    if not values:
-        return {"n": 0, "mean": None, "median": None}
-    return {"n": len(values), "mean": round(statistics.fmean(values), 4),
-            "median": round(statistics.median(values), 4)}
 
 
 class Run:
@@ -168,9 +157,15 @@ class Run:
                     self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
         with _timed(T, "filter"):
-            funnel, score_stats = self.filter(split, train_hashes)
+            funnel, score_stats = apply_filters(
+                self.cfg.filters, self.work / "candidates.raw.jsonl",
+                self.stage / "candidates.jsonl",
+                {"heldout_keys": split.heldout_keys, "_dup_seen": set(train_hashes)})
         with _timed(T, "emit"):
-            emitted = self.emit(split)
+            real_train = self.work / "real_train.jsonl"
+            emitted = write_splits(read_jsonl(real_train) if real_train.exists() else [],
+                                   self.stage / "candidates.jsonl", split.valid, split.test,
+                                   self.stage, cfg)
         T["total"] = round(time.perf_counter() - wall0, 3)
 
         stats = {
@@ -190,66 +185,6 @@ class Run:
         shutil.rmtree(self.stage, ignore_errors=True)
         shutil.rmtree(self.work, ignore_errors=True)
         return RunResult(self.out, stats, manifest, funnel)
-
-    # ------------------------------------------------------------ filter
-    def filter(self, split: Split, train_hashes: set):
-        chain = build_filters(self.cfg.filters,
-                              {"heldout_keys": split.heldout_keys, "_dup_seen": set(train_hashes)})
-        funnel = [{"name": n, "type": f.name, "direction": "higher" if f.higher_is_better
-                   else "lower", "thresholds": f.thresholds(), "seen": 0, "kept": 0, "removed": 0}
-                  for n, f in chain]
-        scores = {k: {"all": array("d"), "accepted": array("d")} for k in ("rt_bleu", "rt_chrf")}
-        raw = read_jsonl(self.work / "candidates.raw.jsonl")
-        with AtomicJsonl(self.stage / "candidates.jsonl") as out:
-            while rows := list(islice(raw, 2000)):
-                for _, f in chain:
-                    for r, v in zip(rows, f.score(rows)):
-                        if v is not None:
-                            r["scores"][f.score_key] = v
-                for r in rows:
-                    r["rejected_by"] = [n for n, f in chain
-                                        if not f.accept(r["scores"].get(f.score_key))]
-                    r["accepted"] = not r["rejected_by"]
-                    first = r["rejected_by"][0] if r["rejected_by"] else None
-                    for step in funnel:
-                        step["seen"] += 1
-                        if step["name"] == first:
-                            step["removed"] += 1
-                            break
-                        step["kept"] += 1
-                    for k, arrs in scores.items():
-                        arrs["all"].append(r["scores"][k])
-                        if r["accepted"]:
-                            arrs["accepted"].append(r["scores"][k])
-                    out.write(r)
-        for step in funnel:
-            step["removed_share"] = round(step["removed"] / step["seen"], 4) if step["seen"] else 0.0
-        score_stats = {k: {part: _summary(vals) for part, vals in arrs.items()}
-                       for k, arrs in scores.items()}
-        return funnel, score_stats
-
-    # ------------------------------------------------------------ emit
-    def emit(self, split: Split) -> dict:
-        counts = {s: {} for s in SPLITS}
-
-        def count(s, origin):
-            counts[s][origin] = counts[s].get(origin, 0) + 1
-
-        with AtomicJsonl(self.stage / "train.jsonl") as w:
-            if (self.work / "real_train.jsonl").exists():
-                for r in read_jsonl(self.work / "real_train.jsonl"):
-                    w.write(r)
-                    count("train", "real")
-            for r in read_jsonl(self.stage / "candidates.jsonl"):
-                if r["accepted"]:
-                    w.write({k: r[k] for k in TRAIN_FIELDS if k in r})
-                    count("train", r["origin"])
-        for name, rows in (("valid", split.valid), ("test", split.test)):
-            with AtomicJsonl(self.stage / f"{name}.jsonl") as w:
-                for r in rows:
-                    w.write(r)
-                    count(name, "real")
-        return counts
 
     def finish(self, stats: dict) -> dict:
         """Write stats.json into staging, then move every staged file into the output dir."""

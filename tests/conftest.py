@@ -1,0 +1,56 @@
+"""Shared fixtures: offline environment, tiny random models built once per session, small data."""
+
+import os
+
+for _v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+    os.environ[_v] = "1"  # before anything imports transformers / datasets / huggingface_hub
+os.environ.setdefault("COMET_AUTO_LOG_DISABLE", "1")
+os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")
+os.environ.setdefault("COMET_AUTO_LOG_ENV_HOST", "false")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+import tiny_models  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiny_models")
+
+
+@pytest.fixture(scope="session")
+def tiny_marian(tiny_root):
+    return tiny_models.make_tiny_marian(tiny_root / "marian")
+
+
+@pytest.fixture(scope="session")
+def tiny_m2m100(tiny_root):
+    return tiny_models.make_tiny_m2m100(tiny_root / "m2m100")
+
+
+@pytest.fixture(scope="session")
+def tiny_nllb(tiny_root):
+    return tiny_models.make_tiny_nllb(tiny_root / "nllb")
+
+
+@pytest.fixture(scope="session")
+def toy_pairs():
+    """Generated English/Swahili pairs in the tiny models' vocabulary."""
+    return tiny_models.toy_parallel(n=120, seed=1)
+
+
+@pytest.fixture()
+def sw_corpus(tmp_path, toy_pairs):
+    """A small en-sw corpus on disk: parallel TSV plus monolingual text on each side."""
+    par = tmp_path / "par.tsv"
+    par.write_text("".join(f"{e}\t{s}\n" for e, s in toy_pairs[:40]), encoding="utf-8")
+    en = tmp_path / "en.txt"
+    en.write_text("".join(f"{e}\n" for e, _ in toy_pairs[40:60]), encoding="utf-8")
+    sw = tmp_path / "sw.txt"
+    sw.write_text("".join(f"{s}\n" for _, s in toy_pairs[60:80]), encoding="utf-8")
+    return {"parallel": par, "source_mono": en, "target_mono": sw}
