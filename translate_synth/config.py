@@ -356,7 +356,10 @@ def build_config(raw: dict, source: str = "<config>", text: str = "",
             if isinstance(files, list):
                 raw["data"][kind] = _resolve_paths(files, base_dir)
     for item in overrides:
-        apply_override(raw, *parse_override(item))
+        path, value = parse_override(item)
+        if path[0] == "filters" and len(path) > 1 and "filters" not in raw:
+            raw["filters"] = [dict(f) for f in DEFAULT_FILTERS]  # index into the defaults
+        apply_override(raw, path, value)
     try:
         return Config.model_validate(raw)
     except ValidationError as err:

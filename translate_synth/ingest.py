@@ -205,6 +205,8 @@ def _hf_records(f: DataFile, keys: list[str]):
 
 def _records(f: DataFile, keys: list[str]):
     fmt, path = resolve(f)
+    if path is not None:
+        _check_file(path)
     if fmt == "text":
         return _text_records(path, f, len(keys))
     if fmt == "tsv":

@@ -1,0 +1,114 @@
+"""Config loading: shipped configs validate; bad configs fail with one line naming key, line and fix."""
+
+from pathlib import Path
+
+import pytest
+
+from translate_synth.config import (Config, build_config, config_dirs, find_lang_config,
+                                    load_config)
+from translate_synth.errors import UserError
+from translate_synth.langs import FAMILIES, family_code
+
+SHIPPED = sorted(p for p in config_dirs()[0].glob("*.yaml"))
+
+
+def test_ships_at_least_twelve_low_resource_languages_plus_pt():
+    langs = {p.stem for p in SHIPPED}
+    assert "pt" in langs
+    assert len(langs - {"pt"}) >= 12
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_config_validates_and_has_an_nllb_code(path):
+    cfg = load_config(path)
+    assert cfg.lang == path.stem
+    code = family_code(cfg.lang, "nllb", cfg.codes)
+    assert code.count("_") == 1 and len(code.split("_")[1]) == 4  # e.g. swh_Latn
+    if cfg.model.backend == "transformers":
+        assert cfg.model.id == "facebook/nllb-200-distilled-600M"
+
+
+def test_codes_per_family_for_swahili():
+    cfg = load_config(find_lang_config("sw"))
+    got = {fam: family_code("sw", fam, cfg.codes) for fam in FAMILIES}
+    assert got == {"nllb": "swh_Latn", "m2m100": "sw", "mbart50": "sw_KE", "madlad": "sw",
+                   "marian": "swh"}
+
+
+def test_family_without_the_language_is_a_clear_error():
+    cfg = load_config(find_lang_config("rw"))
+    with pytest.raises(UserError, match="m2m100 model family does not support language 'rw'"):
+        family_code("rw", "m2m100", cfg.codes)
+
+
+def _write(tmp_path, text):
+    p = tmp_path / "c.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_typo_key_names_line_and_suggests(tmp_path):
+    p = _write(tmp_path, "lang: sw\nsynthesis:\n  decoding:\n    beam_sise: 4\n")
+    with pytest.raises(UserError) as e:
+        load_config(p)
+    msg = str(e.value)
+    assert f"{p}:4" in msg and "synthesis.decoding.beam_sise" in msg and "beam_size" in msg
+    assert "\n" not in msg
+
+
+def test_wrong_type_and_out_of_range(tmp_path):
+    with pytest.raises(UserError, match=r"split\.valid"):
+        load_config(_write(tmp_path, "lang: sw\nsplit: {valid: lots}\n"))
+    with pytest.raises(UserError, match=r"synthesis\.decoding\.top_p"):
+        load_config(_write(tmp_path, "lang: sw\nsynthesis: {decoding: {top_p: 3}}\n"))
+    with pytest.raises(UserError, match=r"filters.*min \(50.0\) is above max"):
+        load_config(_write(tmp_path, "lang: sw\nfilters: [{type: rt_chrf, min: 50, max: 10}]\n"))
+
+
+def test_unknown_filter_type_suggests(tmp_path):
+    with pytest.raises(UserError, match="did you mean 'rt_chrf'"):
+        load_config(_write(tmp_path, "lang: sw\nfilters: [{type: rt_chfr, min: 5}]\n"))
+
+
+def test_yaml_not_a_mapping_and_invalid_yaml(tmp_path):
+    with pytest.raises(UserError, match="must be a mapping"):
+        load_config(_write(tmp_path, "- a\n- b\n"))
+    with pytest.raises(UserError, match="invalid YAML"):
+        load_config(_write(tmp_path, "lang: [sw\n"))
+
+
+def test_missing_required_lang(tmp_path):
+    with pytest.raises(UserError, match="lang: required key is missing"):
+        load_config(_write(tmp_path, "seed: 3\n"))
+
+
+def test_set_overrides_any_key_with_yaml_values(tmp_path):
+    p = _write(tmp_path, "lang: sw\n")
+    cfg = load_config(p, ["split.valid=50", "synthesis.paraphrase.methods=[pivot, sample]",
+                          "model.ids={en-sw: a/b, sw-en: c/d}", "filters.0.min=0.7"])
+    assert cfg.split.valid == 50
+    assert cfg.synthesis.paraphrase.methods == ["pivot", "sample"]
+    assert cfg.model.ids == {"en-sw": "a/b", "sw-en": "c/d"}
+    with pytest.raises(UserError, match="key.path=value"):
+        load_config(p, ["split.valid"])
+    with pytest.raises(UserError, match="unknown key 'nope'"):
+        load_config(p, ["nope=1"])
+
+
+def test_relative_data_paths_resolve_against_the_config_file(tmp_path):
+    (tmp_path / "d").mkdir()
+    p = _write(tmp_path, "lang: sw\ndata: {parallel: [d/x.tsv, builtin:udhr.en-sw.tsv]}\n")
+    cfg = load_config(p)
+    assert cfg.data.parallel[0].path == str((tmp_path / "d" / "x.tsv").resolve())
+    assert cfg.data.parallel[1].path == "builtin:udhr.en-sw.tsv"
+
+
+def test_unknown_language_config_suggests():
+    with pytest.raises(UserError, match="did you mean 'sw'"):
+        find_lang_config("swx")
+
+
+def test_defaults_are_valid():
+    cfg = build_config({"lang": "sw"})
+    assert isinstance(cfg, Config) and [f["type"] for f in cfg.filters]
+    assert Path(config_dirs()[0]).name == "lang_configs"
