@@ -225,10 +225,17 @@ class Run:
 
 
 def run(cfg: Config, out_root: Path, log=_log) -> RunResult:
+    existed = (Path(out_root) / cfg.lang).exists()
     r = Run(cfg, out_root, log)
     try:
         return r.run()
     except BaseException:
         shutil.rmtree(r.stage, ignore_errors=True)  # never leave half-made outputs behind
         shutil.rmtree(r.work, ignore_errors=True)
+        if not existed:
+            for d in (r.out, r.out.parent):  # and no empty directories this run made
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
         raise
