@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Iterator
 
 from translate_synth import __version__
 from translate_synth.backends import make_translator
@@ -116,6 +117,37 @@ class Run:
                 train_hashes.add(stable_int(norm_key(row["source"]), norm_key(row["target"])))
         return split, train_hashes
 
+    # ------------------------------------------------------------ synthesis (an executor's seam)
+    def synthesis_streams(self, synth: Synthesiser, split: Split, want_bt: bool, want_ft: bool,
+                          want_para: bool) -> list[tuple[str, Iterator[list[dict]]]]:
+        """(origin, stream of scored candidate chunks) per kind of synthesis, in run order."""
+        cfg = self.cfg
+        streams = []
+        if want_bt:
+            streams.append(("bt", synth.back_translation(
+                self._mono("target_mono", cfg.lang, "bt", split.heldout_keys, synth))))
+        if want_ft:
+            streams.append(("ft", synth.forward_translation(
+                self._mono("source_mono", cfg.source_lang, "ft", split.heldout_keys, synth))))
+        if want_para:
+            pairs = ((r["source"], r["target"]) for r in read_jsonl(self.work /
+                                                                     "real_train.jsonl"))
+            if cfg.synthesis.paraphrase.max_rows is not None:
+                pairs = islice(pairs, cfg.synthesis.paraphrase.max_rows)
+            streams.append(("paraphrase", synth.paraphrase(pairs)))
+        return streams
+
+    def synthesise(self, synth: Synthesiser, split: Split, want_bt: bool, want_ft: bool,
+                   want_para: bool, raw_path: Path) -> None:
+        """Write every scored candidate to ``raw_path`` (the local executor: one process)."""
+        with AtomicJsonl(raw_path) as raw:
+            for origin, chunks in self.synthesis_streams(synth, split, want_bt, want_ft,
+                                                         want_para):
+                for rows in chunks:
+                    for r in rows:
+                        raw.write(r)
+                    self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+
     # ------------------------------------------------------------ the run
     def run(self) -> RunResult:
         cfg, T = self.cfg, self.timings
@@ -136,25 +168,9 @@ class Run:
         self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
                  f"{len(split.test)} test")
 
-        with _timed(T, "synthesise"), AtomicJsonl(self.work / "candidates.raw.jsonl") as raw:
-            streams = []
-            if want_bt:
-                streams.append(("bt", synth.back_translation(
-                    self._mono("target_mono", cfg.lang, "bt", split.heldout_keys, synth))))
-            if want_ft:
-                streams.append(("ft", synth.forward_translation(
-                    self._mono("source_mono", cfg.source_lang, "ft", split.heldout_keys, synth))))
-            if want_para:
-                pairs = ((r["source"], r["target"]) for r in read_jsonl(self.work /
-                                                                         "real_train.jsonl"))
-                if cfg.synthesis.paraphrase.max_rows is not None:
-                    pairs = islice(pairs, cfg.synthesis.paraphrase.max_rows)
-                streams.append(("paraphrase", synth.paraphrase(pairs)))
-            for origin, chunks in streams:
-                for rows in chunks:
-                    for r in rows:
-                        raw.write(r)
-                    self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+        with _timed(T, "synthesise"):
+            self.synthesise(synth, split, want_bt, want_ft, want_para,
+                            self.work / "candidates.raw.jsonl")
 
         with _timed(T, "filter"):
             funnel, score_stats = apply_filters(
