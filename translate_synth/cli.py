@@ -13,16 +13,19 @@ from pathlib import Path
 import click
 
 from translate_synth import __version__
-from translate_synth.errors import UserError
+from translate_synth.errors import Interrupted, UserError
 
 
 def _fail(e: Exception) -> None:
     if isinstance(e, UserError):
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
+    if isinstance(e, Interrupted):
+        click.echo(f"interrupted: {e}", err=True)
+        sys.exit(130)
     if isinstance(e, KeyboardInterrupt):
-        click.echo("interrupted: nothing was written to the output files; run the same command "
-                   "again to start over", err=True)
+        click.echo("interrupted: finished synthesis chunks are saved; run the same command again "
+                   "to resume (--restart to start over)", err=True)
         sys.exit(130)
     if os.environ.get("TRANSLATE_SYNTH_DEBUG"):
         traceback.print_exc()
@@ -91,7 +94,9 @@ def _quote(s: str) -> str:
 @click.option("--limit", type=int, help="read at most N lines from each input")
 @click.option("--seed", type=int, help="seed for splits and sampling")
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE", help="override any config key")
-def run(lang, config, out, model, backend, parallel, source_mono, target_mono, limit, seed, sets):
+@click.option("--restart", is_flag=True, help="discard an unfinished run in OUT/<lang> and start over")
+def run(lang, config, out, model, backend, parallel, source_mono, target_mono, limit, seed, sets,
+        restart):
     """Synthesise, score, filter and emit a training set for one language."""
     if not lang and not config:
         raise UserError("give --lang L (a shipped config) or --config FILE")
@@ -100,7 +105,7 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
     from translate_synth.pipeline import run as run_pipeline
     from translate_synth.summary import print_summary
 
-    result = run_pipeline(cfg, Path(cfg.output.dir))
+    result = run_pipeline(cfg, Path(cfg.output.dir), restart=restart)
     print_summary(result)
 
 

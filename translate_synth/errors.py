@@ -8,3 +8,14 @@ class UserError(Exception):
 
     def __init__(self, message: str):
         super().__init__(" ".join(str(message).split()))
+
+
+class Interrupted(Exception):
+    """Ctrl-C, honoured at a chunk boundary: finished chunks are journaled, so the run resumes."""
+
+    exit_code = 130
+
+    def __init__(self, where: str):
+        self.where = where
+        super().__init__(f"interrupted after {where}; finished work is saved: run the same "
+                         "command again to resume (--restart to start over)")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +25,9 @@ from translate_synth.config import Config
 from translate_synth.emit import (AtomicJsonl, package_versions, read_jsonl, write_json,
                                   write_splits)
 from translate_synth.errors import UserError
+from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters
+from translate_synth.journal import Journal, fingerprint
 from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth.split import Split, plan_split, route
@@ -65,16 +69,28 @@ def prepare_out_dir(out_root: Path, lang: str) -> Path:
 
 
 class Run:
-    def __init__(self, cfg: Config, out_root: Path, log=_log):
+    def __init__(self, cfg: Config, out_root: Path, log=_log, restart: bool = False):
         self.cfg, self.log = cfg, log
         self.out = prepare_out_dir(out_root, cfg.lang)
         self.work = self.out / ".work"
         self.stage = self.out / ".staging"
-        for d in (self.work, self.stage):
-            shutil.rmtree(d, ignore_errors=True)
-            d.mkdir(parents=True)
+        shutil.rmtree(self.stage, ignore_errors=True)
+        self.fingerprint = fingerprint(cfg, self._input_shas())
+        self.journal = Journal(self.work, self.fingerprint, restart=restart, log=log)
+        self.stage.mkdir(parents=True)
         self.timings: dict = {}
         self.inputs: dict[str, list[InputStats]] = {}
+        self._stop = False
+
+    def _input_shas(self) -> dict[str, str | None]:
+        shas = {}
+        for kind in ("parallel", "source_mono", "target_mono"):
+            for f in getattr(self.cfg.data, kind):
+                _, path = resolve(f)
+                # a missing or unreadable file fails later, in ingest, with its own clear error
+                ok = path is not None and path.is_file() and os.access(path, os.R_OK)
+                shas[f"{kind}:{f.path}"] = file_sha256(path) if ok else None
+        return shas
 
     # ------------------------------------------------------------ ingest
     def _parallel(self, record: bool):
@@ -163,25 +179,30 @@ class Run:
             scorer = RoundTripScorer(cfg.scoring)
             synth = Synthesiser(cfg, translator, scorer)
             synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
+            synth.journal, synth.stop_requested = self.journal, lambda: self._stop
         with _timed(T, "ingest_split"):
             split, train_hashes = self.split_real()
+        checkpoint("after_split")
         self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
                  f"{len(split.test)} test")
 
         with _timed(T, "synthesise"):
             self.synthesise(synth, split, want_bt, want_ft, want_para,
                             self.work / "candidates.raw.jsonl")
+        checkpoint("after_synthesis")
 
         with _timed(T, "filter"):
             funnel, score_stats = apply_filters(
                 self.cfg.filters, self.work / "candidates.raw.jsonl",
                 self.stage / "candidates.jsonl",
                 {"heldout_keys": split.heldout_keys, "_dup_seen": set(train_hashes)})
+        checkpoint("after_filter")
         with _timed(T, "emit"):
             real_train = self.work / "real_train.jsonl"
             emitted = write_splits(read_jsonl(real_train) if real_train.exists() else [],
                                    self.stage / "candidates.jsonl", split.valid, split.test,
                                    self.stage, cfg)
+        checkpoint("after_emit")
         T["total"] = round(time.perf_counter() - wall0, 3)
 
         stats = {
@@ -199,7 +220,7 @@ class Run:
         manifest = self.manifest(translator, scorer, outputs)
         write_json(self.out / "manifest.json", manifest)
         shutil.rmtree(self.stage, ignore_errors=True)
-        shutil.rmtree(self.work, ignore_errors=True)
+        self.journal.discard()
         return RunResult(self.out, stats, manifest, funnel)
 
     def finish(self, stats: dict) -> dict:
@@ -210,6 +231,7 @@ class Run:
             rows = sum(1 for _ in open(p, encoding="utf-8")) if p.suffix == ".jsonl" else None
             outputs[p.name] = {"sha256": file_sha256(p), "rows": rows}
             os.replace(p, self.out / p.name)
+            checkpoint("mid_finish")
         return outputs
 
     def manifest(self, translator, scorer: RoundTripScorer, outputs: dict) -> dict:
@@ -226,6 +248,7 @@ class Run:
         return {
             "tool": "translate-synth", "version": __version__,
             "lang": cfg.lang, "source_lang": cfg.source_lang, "seed": cfg.seed,
+            "fingerprint": self.fingerprint,
             "model": translator.describe(),
             "decoding": {"synthesis": syn.decoding.model_dump(),
                          "roundtrip": (syn.roundtrip_decoding or syn.decoding.model_copy(
@@ -240,18 +263,45 @@ class Run:
         }
 
 
-def run(cfg: Config, out_root: Path, log=_log) -> RunResult:
+def run(cfg: Config, out_root: Path, log=_log, restart: bool = False) -> RunResult:
+    """One language, start to finish; resumes an unfinished run with the same fingerprint.
+
+    On failure the staged outputs are removed (final files are never half-written); the journal
+    of finished synthesis chunks is kept when there is one, so the same command resumes.
+    """
     existed = (Path(out_root) / cfg.lang).exists()
-    r = Run(cfg, out_root, log)
+    r = Run(cfg, out_root, log, restart=restart)
     try:
-        return r.run()
+        with _stop_on_sigint(r, log):
+            return r.run()
     except BaseException:
-        shutil.rmtree(r.stage, ignore_errors=True)  # never leave half-made outputs behind
-        shutil.rmtree(r.work, ignore_errors=True)
-        if not existed:
-            for d in (r.out, r.out.parent):  # and no empty directories this run made
-                try:
-                    d.rmdir()
-                except OSError:
-                    break
+        shutil.rmtree(r.stage, ignore_errors=True)
+        if not r.journal.done:
+            r.journal.discard()
+            if not existed:
+                for d in (r.out, r.out.parent):  # and no empty directories this run made
+                    try:
+                        d.rmdir()
+                    except OSError:
+                        break
         raise
+
+
+@contextmanager
+def _stop_on_sigint(r: Run, log):
+    """First Ctrl-C: finish the current chunk, journal it, stop. Second Ctrl-C: stop now."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if r._stop:
+            raise KeyboardInterrupt
+        r._stop = True
+        log("Ctrl-C: stopping after the current chunk (press again to stop at once)")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from translate_synth.backends import Translator
 from translate_synth.config import Config, Decoding
+from translate_synth.errors import Interrupted
+from translate_synth.faults import checkpoint
+from translate_synth.journal import Journal, counter_delta
 from translate_synth.score import RoundTripScorer
 from translate_synth.text import digest, norm_key, stable_int
 
@@ -33,6 +36,10 @@ class SynthStats:
     inputs: Counter = field(default_factory=Counter)
     skipped: Counter = field(default_factory=Counter)
     rows: Counter = field(default_factory=Counter)
+
+    def counters(self) -> dict[str, Counter]:
+        return {"inputs": Counter(self.inputs), "skipped": Counter(self.skipped),
+                "rows": Counter(self.rows)}
 
     def as_dict(self):
         return {o: {"inputs": self.inputs[o], "rows": self.rows[o],
@@ -62,6 +69,8 @@ class Synthesiser:
             update={"sampling": False})
         self.para = syn.paraphrase
         self.stats = SynthStats()
+        self.journal: Journal | None = None  # set by the pipeline to checkpoint and resume
+        self.stop_requested: Callable[[], bool] | None = None  # Ctrl-C: stop after this chunk
 
     def lang_of(self, side: str) -> str:
         return self.src if side == "source" else self.tgt
@@ -104,13 +113,26 @@ class Synthesiser:
 
     # ------------------------------------------------------------ chunked work
     def _run(self, jobs: Iterable[Job], origin: str) -> Iterator[list[dict]]:
-        for chunk in _chunks(jobs, self.cfg.synthesis.chunk_size):
+        for k, chunk in enumerate(_chunks(jobs, self.cfg.synthesis.chunk_size)):
+            done = self.journal.load(origin, k) if self.journal else None
+            if done is not None:  # finished before a kill: no model call
+                rows, counters = done
+                for name, counts in counters.items():
+                    getattr(self.stats, name).update(counts)
+                yield rows
+                continue
+            before = self.stats.counters()
             self.stats.inputs[origin] += len(chunk)
             rows = self._paraphrase_chunk(chunk) if origin == "paraphrase" \
                 else self._translate_chunk(chunk, origin)
             rows = self._roundtrip(rows)
             self.stats.rows[origin] += len(rows)
+            if self.journal:
+                checkpoint(f"chunk:{origin}:{k}")
+                self.journal.save(origin, k, rows, counter_delta(before, self.stats.counters()))
             yield rows
+            if self.stop_requested and self.stop_requested():
+                raise Interrupted(f"{origin} chunk {k}")
 
     def _translate_chunk(self, chunk: list[Job], origin: str) -> list[dict]:
         auth_side = chunk[0].authentic
