@@ -110,6 +110,21 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
 
 
 @main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override filters/curriculum/collapse keys, e.g. --set filters.2.min=40")
+def refilter(run_dir, sets):
+    """Re-decide a finished run (OUT/<lang>) from its stored scores: no model call."""
+    from translate_synth.pipeline import RunResult, _log
+    from translate_synth.refilter import refilter as do_refilter
+    from translate_synth.summary import print_summary
+
+    got = do_refilter(Path(run_dir), list(sets), log=_log)
+    print_summary(RunResult(Path(run_dir), got["stats"], got["manifest"],
+                            got["stats"]["filters"]))
+
+
+@main.command()
 def langs():
     """List the shipped language configs and their codes per model family."""
     from translate_synth.summary import print_langs

@@ -22,11 +22,10 @@ from typing import Iterator
 from translate_synth import __version__
 from translate_synth.backends import make_translator
 from translate_synth.config import Config
-from translate_synth.emit import (AtomicJsonl, package_versions, read_jsonl, write_json,
-                                  write_splits)
+from translate_synth.emit import AtomicJsonl, package_versions, read_jsonl, write_json
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint
-from translate_synth.filtering import apply_filters
+from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
 from translate_synth.score import RoundTripScorer, metric_args
@@ -191,18 +190,9 @@ class Run:
                             self.work / "candidates.raw.jsonl")
         checkpoint("after_synthesis")
 
-        with _timed(T, "filter"):
-            funnel, score_stats = apply_filters(
-                self.cfg.filters, self.work / "candidates.raw.jsonl",
-                self.stage / "candidates.jsonl",
-                {"heldout_keys": split.heldout_keys, "_dup_seen": set(train_hashes)})
-        checkpoint("after_filter")
-        with _timed(T, "emit"):
-            real_train = self.work / "real_train.jsonl"
-            emitted = write_splits(read_jsonl(real_train) if real_train.exists() else [],
-                                   self.stage / "candidates.jsonl", split.valid, split.test,
-                                   self.stage, cfg)
-        checkpoint("after_emit")
+        real_train = self.work / "real_train.jsonl"
+        done = filter_and_emit(cfg, self.work / "candidates.raw.jsonl", self.stage, real_train,
+                               split.valid, split.test, split.heldout_keys, train_hashes, T)
         T["total"] = round(time.perf_counter() - wall0, 3)
 
         stats = {
@@ -211,28 +201,15 @@ class Run:
             "real": split.counts,
             "synthesis": synth.stats.as_dict(),
             "model_sentences_translated": translator.sentences_translated,
-            "filters": funnel,
-            "emitted": emitted,
-            "scores": score_stats,
+            **done,
             "timings_s": T,
         }
-        outputs = self.finish(stats)
+        outputs = move_staged(self.stage, self.out, stats)
         manifest = self.manifest(translator, scorer, outputs)
         write_json(self.out / "manifest.json", manifest)
         shutil.rmtree(self.stage, ignore_errors=True)
         self.journal.discard()
-        return RunResult(self.out, stats, manifest, funnel)
-
-    def finish(self, stats: dict) -> dict:
-        """Write stats.json into staging, then move every staged file into the output dir."""
-        write_json(self.stage / "stats.json", stats)
-        outputs = {}
-        for p in sorted(self.stage.iterdir()):
-            rows = sum(1 for _ in open(p, encoding="utf-8")) if p.suffix == ".jsonl" else None
-            outputs[p.name] = {"sha256": file_sha256(p), "rows": rows}
-            os.replace(p, self.out / p.name)
-            checkpoint("mid_finish")
-        return outputs
+        return RunResult(self.out, stats, manifest, stats["filters"])
 
     def manifest(self, translator, scorer: RoundTripScorer, outputs: dict) -> dict:
         cfg = self.cfg
