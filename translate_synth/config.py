@@ -141,8 +141,22 @@ class OutputConfig(Strict):
     dir: str = "out"
 
 
+class QualityConfig(Strict):
+    """The combined quality score (scores.quality) and the model scores behind it."""
+
+    calibrate: bool = Field(True, description="fit quality weights on the real training pairs "
+                            "(3 model calls per pair, at most max_rows pairs)")
+    max_rows: int = Field(300, ge=0, description="real pairs used to calibrate")
+    logprob: bool = Field(True, description="score logprob_fwd/bwd with the synthesis model "
+                          "(transformers backend; 2 forward passes per row)")
+
+
 DEFAULT_FILTERS = [
     {"type": "length_ratio", "min": 0.5, "max": 2.0},
+    {"type": "copy", "max": 0.9},
+    {"type": "repetition", "max": 0.3},
+    {"type": "script", "min": 0.8},
+    {"type": "langid", "min": 0.3},
     {"type": "rt_chrf", "min": 30.0},
     {"type": "rt_bleu", "min": 5.0},
 ]
@@ -159,6 +173,7 @@ class Config(Strict):
     data: DataConfig = DataConfig()
     synthesis: SynthesisConfig = SynthesisConfig()
     scoring: ScoringConfig = ScoringConfig()
+    quality: QualityConfig = QualityConfig()
     filters: list[dict[str, Any]] = Field(default_factory=lambda: [dict(f) for f in DEFAULT_FILTERS],
                                           validate_default=True)
     split: SplitConfig = SplitConfig()

@@ -18,9 +18,10 @@ from translate_synth.ingest import file_sha256
 
 def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, valid: list[dict],
                     test: list[dict], heldout_keys: set, train_hashes: set,
-                    timings: dict, extra_context: dict | None = None) -> dict:
+                    timings: dict, extra_context: dict | None = None, log=None) -> dict:
     """Write candidates.jsonl and the splits into ``stage``; return the stats sections."""
     context = {"heldout_keys": heldout_keys, "_dup_seen": set(train_hashes),
+               "langs": {"source": cfg.source_lang, "target": cfg.lang}, "warn": log,
                **(extra_context or {})}
     t0 = time.perf_counter()
     funnel, score_stats = apply_filters(cfg.filters, candidates_src, stage / "candidates.jsonl",

@@ -7,6 +7,7 @@ the end, ``manifest.json`` last, so a failed run never leaves half-written outpu
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint
 from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.journal import Journal, fingerprint
+from translate_synth.quality import DEFAULT_WEIGHTS, calibrate, sample_pairs
 from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth.split import Split, plan_split, route
@@ -132,6 +134,35 @@ class Run:
                 train_hashes.add(stable_int(norm_key(row["source"]), norm_key(row["target"])))
         return split, train_hashes
 
+    # ------------------------------------------------------------ quality calibration
+    def calibrate(self, synth: Synthesiser) -> dict:
+        """Fit the quality weights on real training pairs (journaled: done once per run)."""
+        path = self.work / "calibration.json"
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+        cfg, real = self.cfg, self.work / "real_train.jsonl"
+        langs = {"source": cfg.source_lang, "target": cfg.lang}
+        pairs = []
+        if cfg.quality.calibrate and cfg.quality.max_rows and real.exists():
+            pairs = sample_pairs(((r["source"], r["target"]) for r in read_jsonl(real)),
+                                 cfg.quality.max_rows, cfg.seed)
+        if pairs:
+            cal = calibrate(pairs, synth.tr, synth.scorer, langs, synth.decoding,
+                            synth.rt_decoding, cfg.seed, model_scores=synth.model_scores)
+        else:
+            cal = {"n": 0, "weights": DEFAULT_WEIGHTS, "spearman": {}, "real_rows": [],
+                   "note": "no calibration (quality.calibrate off or no real pairs): "
+                           "default weights"}
+        sp = cal.get("spearman") or {}
+        if sp:
+            self.log(f"quality: {cal['note']}; Spearman with reference chrF (out of sample): "
+                     f"quality {sp.get('quality')}, rt_chrf {sp.get('rt_chrf')}, "
+                     f"rt_bleu {sp.get('rt_bleu')}")
+        else:
+            self.log(f"quality: {cal['note']}")
+        write_json(path, cal)
+        return cal
+
     # ------------------------------------------------------------ synthesis (an executor's seam)
     def synthesis_streams(self, synth: Synthesiser, split: Split, want_bt: bool, want_ft: bool,
                           want_para: bool) -> list[tuple[str, Iterator[list[dict]]]]:
@@ -184,6 +215,8 @@ class Run:
         checkpoint("after_split")
         self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
                  f"{len(split.test)} test")
+        with _timed(T, "calibrate"):
+            calibration = self.calibrate(synth)
 
         with _timed(T, "synthesise"):
             self.synthesise(synth, split, want_bt, want_ft, want_para,
@@ -191,8 +224,10 @@ class Run:
         checkpoint("after_synthesis")
 
         real_train = self.work / "real_train.jsonl"
+        write_json(self.stage / "calibration.json", calibration)
         done = filter_and_emit(cfg, self.work / "candidates.raw.jsonl", self.stage, real_train,
-                               split.valid, split.test, split.heldout_keys, train_hashes, T)
+                               split.valid, split.test, split.heldout_keys, train_hashes, T,
+                               {"calibration": calibration}, log=self.log)
         T["total"] = round(time.perf_counter() - wall0, 3)
 
         stats = {
@@ -201,6 +236,7 @@ class Run:
             "real": split.counts,
             "synthesis": synth.stats.as_dict(),
             "model_sentences_translated": translator.sentences_translated,
+            "quality": {k: v for k, v in calibration.items() if k != "real_rows"},
             **done,
             "timings_s": T,
         }

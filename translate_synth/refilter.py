@@ -68,8 +68,13 @@ def refilter(out: Path, overrides: list[str], log=None) -> dict:
                     w.write(r)
                     train_hashes.add(stable_int(norm_key(r["source"]), norm_key(r["target"])))
         shutil.copyfile(out / "candidates.jsonl", work / "candidates.jsonl")
+        cal_path = out / "calibration.json"
+        calibration = _load_json(cal_path) if cal_path.exists() else {}
+        if calibration:
+            shutil.copyfile(cal_path, stage / "calibration.json")
         done = filter_and_emit(cfg, work / "candidates.jsonl", stage, work / "real_train.jsonl",
-                               valid, test, heldout, train_hashes, T)
+                               valid, test, heldout, train_hashes, T,
+                               {"calibration": calibration}, log=log)
         T["total"] = round(time.perf_counter() - t0, 3)
         stats = {**old_stats, **done, "timings_s": {**old_stats.get("timings_s", {}),
                                                     "refilter": T}}

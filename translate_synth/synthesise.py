@@ -126,6 +126,7 @@ class Synthesiser:
             rows = self._paraphrase_chunk(chunk) if origin == "paraphrase" \
                 else self._translate_chunk(chunk, origin)
             rows = self._roundtrip(rows)
+            self.model_scores(rows)
             self.stats.rows[origin] += len(rows)
             if self.journal:
                 checkpoint(f"chunk:{origin}:{k}")
@@ -184,6 +185,27 @@ class Synthesiser:
                                  "origin": "paraphrase", "source": src, "target": tgt,
                                  "authentic": job.authentic, "method": method,
                                  "paraphrase_of": orig})
+        return rows
+
+    def model_scores(self, rows: list[dict]) -> list[dict]:
+        """``logprob_fwd`` (synthetic given authentic) and ``logprob_bwd`` (authentic given
+        synthetic) under the synthesis model, when the backend can score and config asks."""
+        if not self.cfg.quality.logprob:
+            return rows
+        for auth_side in ("source", "target"):
+            group = [r for r in rows if r["authentic"] == auth_side]
+            if not group:
+                continue
+            syn_side = "target" if auth_side == "source" else "source"
+            a, b = self.lang_of(auth_side), self.lang_of(syn_side)
+            auth, syn = [r[auth_side] for r in group], [r[syn_side] for r in group]
+            bs = self.decoding.batch_size
+            fwd = self.tr.logprob(auth, syn, a, b, bs)
+            if fwd is None:
+                return rows  # this backend gives no scores
+            bwd = self.tr.logprob(syn, auth, b, a, bs)
+            for r, f, g in zip(group, fwd, bwd):
+                r["scores"]["logprob_fwd"], r["scores"]["logprob_bwd"] = f, g
         return rows
 
     def _roundtrip(self, rows: list[dict]) -> list[dict]:

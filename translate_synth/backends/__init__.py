@@ -31,6 +31,12 @@ class Translator(ABC):
             raise UserError(f"backend {self.name} decodes greedily only (no sampling or n-best): "
                             "set synthesis.paraphrase.methods=[pivot] or use backend transformers")
 
+    def logprob(self, sources: list[str], targets: list[str], src: str, tgt: str,
+                batch_size: int = 16) -> list[float] | None:
+        """Mean token log-probability of each target given its source (teacher forcing), or None
+        when the backend cannot score (e.g. bergamot)."""
+        return None
+
     @abstractmethod
     def describe(self) -> dict:
         """Model ids, revision, family, device: recorded in the manifest."""

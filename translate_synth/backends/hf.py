@@ -195,6 +195,42 @@ class TransformersTranslator(Translator):
         self.sentences_translated += len(texts)
         return out
 
+    def logprob(self, sources, targets, src, tgt, batch_size=16):
+        """Mean log-probability per target token under teacher forcing, the forced target
+        language token excluded (it is given, not predicted)."""
+        import torch
+
+        if not sources:
+            return []
+        tok, model, prefix, gen = self._setup(src, tgt)
+        forced = gen.get("forced_bos_token_id")
+        mid = self.model_id(src, tgt)
+        fam = self._family[mid]
+        if fam in ("nllb", "m2m100", "mbart50"):
+            tok.tgt_lang = self._code(tgt, fam)
+        max_pos = getattr(model.config, "max_position_embeddings", None) or 1024
+        pad = tok.pad_token_id
+        out: list[float | None] = [None] * len(sources)
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]) + len(targets[i]))
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            enc = tok([prefix + sources[i] for i in idx], text_target=[targets[i] for i in idx],
+                      return_tensors="pt", padding=True, truncation=True,
+                      max_length=max_pos).to(self.device)
+            labels = enc.pop("labels")
+            labels = labels.masked_fill(labels == pad, -100)
+            with torch.inference_mode():
+                logits = model(**enc, labels=labels).logits.float()
+            lp = torch.log_softmax(logits, dim=-1)
+            mask = labels != -100
+            if forced is not None:
+                mask &= labels != forced
+            tok_lp = lp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1) * mask
+            means = tok_lp.sum(-1) / mask.sum(-1).clamp(min=1)
+            for j, i in enumerate(idx):
+                out[i] = round(float(means[j]), 4)
+        return out
+
     def describe(self):
         fams = {mid: self._family.get(mid) for mid in self._models}
         return {"backend": self.name, "model": self.mcfg.id, "ids": dict(self.mcfg.ids),

@@ -10,15 +10,16 @@ import difflib
 
 from pydantic import ValidationError
 
-from translate_synth.filters import basic  # noqa: F401  (registers the filters)
+from translate_synth.filters import basic, langid, model, text  # noqa: F401  (registers them)
 from translate_synth.filters.base import REGISTRY, Filter, register
 
 ALWAYS_ON = ("heldout_overlap", "duplicate")
+ALWAYS_LAST = ("quality",)  # always scored (no threshold unless configured)
 
 
 def validate_specs(specs: list[dict]) -> list[dict]:
     """Check each ``{type: ..., name: ..., **params}``; raise ValueError naming the entry."""
-    out, names = [], set()
+    out, names, keys = [], set(), {}
     for i, spec in enumerate(specs):
         spec = dict(spec)
         ftype = spec.pop("type", None)
@@ -39,6 +40,12 @@ def validate_specs(specs: list[dict]) -> list[dict]:
             raise ValueError(f"filters[{i}] ({ftype}).{key}: {msg}") from None
         if name in names:
             raise ValueError(f"filters[{i}]: two filters named '{name}'; give one a `name:`")
+        inst = REGISTRY[ftype](params)
+        key = inst.score_key
+        if key in keys:
+            raise ValueError(f"filters[{i}]: {ftype} scores '{key}' like filters[{keys[key]}]; "
+                             "give it another `side:` or drop one")
+        keys[key] = i
         names.add(name)
         out.append({"type": ftype, "name": name, **params.model_dump(exclude_none=True)})
     return out
@@ -56,6 +63,9 @@ def build_filters(specs: list[dict], context: dict) -> list[tuple[str, Filter]]:
         ftype, name = spec.pop("type"), spec.pop("name")
         cls = REGISTRY[ftype]
         chain.append((name, cls(cls.Params.model_validate(spec), context)))
+    for ftype in ALWAYS_LAST:
+        if ftype not in configured:
+            chain.append((ftype, REGISTRY[ftype](REGISTRY[ftype].Params(), context)))
     return chain
 
 

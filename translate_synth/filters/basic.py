@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from translate_synth.filters.base import Filter, Params, StoredScore, register
+from typing import Literal
+
+from pydantic import Field
+
+from translate_synth.filters.base import Filter, Flag, StoredScore, register
 from translate_synth.text import norm_key, stable_int
 
 
@@ -38,26 +42,35 @@ class LengthRatio(Filter):
         return out
 
 
+class DuplicateParams(Flag):
+    mode: Literal["normalised", "exact"] = Field(
+        "normalised", description="compare after normalisation (case, punctuation, spacing) or "
+        "byte for byte")
+
+
 @register
 class Duplicate(Filter):
-    """1.0 when an earlier row has the same (source, target) after normalisation, else 0.0."""
+    """1.0 when a real training pair or an earlier row has the same (source, target), else 0.0.
+
+    ``mode: normalised`` (default) compares NFKC, case-folded text without punctuation, so
+    "Hello, world." and "hello world" are duplicates; ``mode: exact`` compares the text as is.
+    """
 
     name = "duplicate"
     score_key = "duplicate"
     higher_is_better = False
-    Params = Params
+    Params = DuplicateParams
 
     def score(self, rows):
-        seen = self.context.setdefault("_dup_seen", set())
+        exact = self.params.mode == "exact"
+        seen = self.context.setdefault("_dup_seen_exact" if exact else "_dup_seen", set())
         out = []
         for r in rows:
-            k = stable_int(norm_key(r["source"]), norm_key(r["target"]))
+            k = stable_int(r["source"], r["target"]) if exact else \
+                stable_int(norm_key(r["source"]), norm_key(r["target"]))
             out.append(1.0 if k in seen else 0.0)
             seen.add(k)
         return out
-
-    def accept(self, value):
-        return not value
 
 
 @register
@@ -67,12 +80,9 @@ class HeldoutOverlap(Filter):
     name = "heldout_overlap"
     score_key = "heldout_overlap"
     higher_is_better = False
-    Params = Params
+    Params = Flag
 
     def score(self, rows):
         held = self.context.get("heldout_keys", set())
         return [1.0 if (norm_key(r["source"]) in held or norm_key(r["target"]) in held) else 0.0
                 for r in rows]
-
-    def accept(self, value):
-        return not value

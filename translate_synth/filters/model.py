@@ -1,0 +1,41 @@
+"""Filters over model-based scores: log-probabilities and the combined quality score."""
+
+from __future__ import annotations
+
+from translate_synth.filters.base import Filter, StoredScore, register
+
+
+@register
+class LogProbForward(StoredScore):
+    """Mean token log-probability of the synthetic side given the authentic side (transformers
+    backend; absent with backends that give no scores, and then the row passes)."""
+
+    name = "logprob_fwd"
+    score_key = "logprob_fwd"
+
+
+@register
+class LogProbBackward(StoredScore):
+    """Mean token log-probability of the authentic side given the synthetic side."""
+
+    name = "logprob_bwd"
+    score_key = "logprob_bwd"
+
+
+@register
+class Quality(Filter):
+    """The combined quality score (``translate_synth/quality.py``): an estimate of each row's
+    reference chrF from all its signals, with weights fitted on the real pairs of the run
+    (``calibration.json``) or documented defaults. Always computed; the default ranking for
+    ``keep_top`` and for the curriculum's best-first order."""
+
+    name = "quality"
+    score_key = "quality"
+
+    def score(self, rows):
+        from translate_synth.quality import DEFAULT_WEIGHTS, features, predict
+
+        cal = self.context.get("calibration") or {}
+        weights = cal.get("weights") or DEFAULT_WEIGHTS
+        langs = self.context.get("langs", {})
+        return [predict(features(r, langs), weights) for r in rows]

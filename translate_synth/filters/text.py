@@ -1,0 +1,170 @@
+"""Cheap filters computed from the text alone: absolute length, copies, repetition, script."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+
+from translate_synth.filters.base import Filter, Threshold, register
+from translate_synth.text import norm_key
+
+Side = Literal["synthetic", "authentic", "source", "target"]
+
+
+class SideThreshold(Threshold):
+    side: Side = Field("synthetic", description="which side of the row to score")
+
+
+@register
+class Length(Filter):
+    """Absolute length of one side, in characters (default: the synthetic side)."""
+
+    name = "length"
+    score_key = "length"
+    Params = SideThreshold
+
+    def __init__(self, params, context=None):
+        super().__init__(params, context)
+        self.score_key = f"length_{params.side}"
+
+    def score(self, rows):
+        return [float(len(self.side_lang(r, self.params.side)[0])) for r in rows]
+
+
+@register
+class Copy(Filter):
+    """How close the synthetic side is to the text it was made from (0 = unrelated, 1 = copy).
+
+    An untranslated or barely changed output (a model copying its input, or a paraphrase that is
+    the original) scores near 1: difflib's ratio on normalised text (NFKC, case-folded, no
+    punctuation). For paraphrases the input is the real text they replace.
+    """
+
+    name = "copy"
+    score_key = "copy"
+    higher_is_better = False
+    MAX_CHARS = 500  # difflib is quadratic in the worst case
+
+    def score(self, rows):
+        out = []
+        for r in rows:
+            syn, _ = self.side_lang(r, "synthetic")
+            src = r.get("paraphrase_of") or self.side_lang(r, "authentic")[0]
+            a, b = norm_key(syn)[: self.MAX_CHARS], norm_key(src)[: self.MAX_CHARS]
+            out.append(round(difflib.SequenceMatcher(None, a, b, autojunk=False).ratio(), 4))
+        return out
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens; for text written without spaces (CJK, Thai...) single characters."""
+    words = _WORD.findall(text.casefold())
+    if len(words) <= 2 and len(text) > 12:  # a script without spaces
+        return [c for c in text if c.isalnum()]
+    return words
+
+
+@register
+class Repetition(Filter):
+    """Share of the synthetic side's word n-grams (n=1..4, the worst) that repeat an earlier one.
+
+    Catches the degenerate loops of a model that hallucinates ("the the the", a phrase over and
+    over); plain sentences score near 0. Runaway length is caught by ``length_ratio``.
+    """
+
+    name = "repetition"
+    score_key = "repetition"
+    higher_is_better = False
+
+    def score(self, rows):
+        out = []
+        for r in rows:
+            toks = tokens(self.side_lang(r, "synthetic")[0])
+            worst = 0.0
+            for n in (1, 2, 3, 4):
+                grams = [tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)]
+                if len(grams) < 4:
+                    continue
+                rep = 1.0 - len(set(grams)) / len(grams)
+                # single words repeat in any sentence: count n=1 only beyond a third
+                worst = max(worst, rep if n > 1 else max(0.0, rep - 0.34))
+            out.append(round(worst, 4))
+        return out
+
+
+# ISO 15924 script codes -> the first word of Unicode character names of that script
+SCRIPT_NAMES = {"Latn": "LATIN", "Ethi": "ETHIOPIC", "Deva": "DEVANAGARI", "Sinh": "SINHALA",
+                "Arab": "ARABIC", "Cyrl": "CYRILLIC", "Grek": "GREEK", "Hebr": "HEBREW",
+                "Beng": "BENGALI", "Taml": "TAMIL", "Telu": "TELUGU", "Knda": "KANNADA",
+                "Mlym": "MALAYALAM", "Gujr": "GUJARATI", "Guru": "GURMUKHI", "Orya": "ORIYA",
+                "Thai": "THAI", "Khmr": "KHMER", "Laoo": "LAO", "Mymr": "MYANMAR",
+                "Geor": "GEORGIAN", "Armn": "ARMENIAN", "Hang": "HANGUL", "Tfng": "TIFINAGH",
+                "Hani": "CJK", "Jpan": "CJK", "Kore": "HANGUL", "Tibt": "TIBETAN"}
+
+
+@lru_cache(maxsize=65536)
+def _script_word(ch: str) -> str:
+    try:
+        return unicodedata.name(ch).split(" ")[0]
+    except ValueError:
+        return ""
+
+
+@register
+class Script(Filter):
+    """Share of the letters of one side (default: synthetic) written in its language's script.
+
+    The expected script comes from the language table (``translate-synth langs``) or the filter's
+    ``script`` option (ISO 15924, e.g. ``Ethi``). Digits, punctuation and spaces do not count. A
+    language with no known script is skipped (score absent), with a warning.
+    """
+
+    name = "script"
+    score_key = "script"
+
+    class Params(SideThreshold):
+        script: str | None = Field(None, description="ISO 15924 code, e.g. Latn, Ethi, Deva")
+
+    def __init__(self, params, context=None):
+        super().__init__(params, context)
+        self.score_key = f"script_{params.side}"
+        self._warned: set = set()
+
+    def _expected(self, lang):
+        from translate_synth.langs import script_of
+
+        code = self.params.script or (script_of(lang) if lang else None)
+        name = SCRIPT_NAMES.get(code or "")
+        if name is None and lang not in self._warned:
+            self._warned.add(lang)
+            warn = self.context.get("warn")
+            if warn:
+                warn(f"script filter: no known script for '{lang}' ({code}); skipped "
+                     "(set the filter's `script:` option)")
+        return name
+
+    def score(self, rows):
+        out = []
+        for r in rows:
+            text, lang = self.side_lang(r, self.params.side)
+            want = self._expected(lang)
+            if want is None:
+                out.append(None)
+                continue
+            letters = [c for c in text if c.isalpha()]
+            if not letters:
+                out.append(0.0)
+                continue
+            if want == "CJK":
+                ok = sum(_script_word(c) in ("CJK", "HIRAGANA", "KATAKANA") for c in letters)
+            else:
+                ok = sum(_script_word(c) == want for c in letters)
+            out.append(round(ok / len(letters), 4))
+        return out
