@@ -18,7 +18,7 @@ def read(path):
 def check_contract(out: Path, lang: str, source_lang: str = "en") -> dict:
     out = Path(out)
     for name in ("train.jsonl", "valid.jsonl", "test.jsonl", "candidates.jsonl", "manifest.json",
-                 "stats.json"):
+                 "stats.json", "collapse.json", "calibration.json"):
         assert (out / name).is_file(), name
     assert not list(out.glob(".*.tmp")) and not (out / ".staging").exists()
     splits = {s: read(out / f"{s}.jsonl") for s in ("train", "valid", "test")}

@@ -1,5 +1,6 @@
 """End to end: `translate-synth run` on a tiny model and on the README's real offline demo."""
 
+import json
 import os
 import subprocess
 import sys
@@ -125,3 +126,23 @@ def test_readme_demo_runs_offline_on_the_real_model(tmp_path):
     # a real model: round trips of accepted rows are good on average
     assert st["scores"]["rt_chrf"]["accepted"]["mean"] > 50
     assert got["manifest"]["model"]["backend"] == "bergamot"
+    # the real sample raises no collapse alarm; the curriculum stages are written
+    collapse = json.loads((tmp_path / "out" / "pt" / "collapse.json").read_text())
+    assert collapse["alarms"] == [] and st["collapse"]["alarms"] == 0
+    for stage in ("mixed", "real"):
+        assert (tmp_path / "out" / "pt" / f"train.{stage}.jsonl").is_file()
+        assert st["curriculum"][stage]["rows"] > 0
+    assert [f["name"] for f in st["filters"]][:2] == ["heldout_overlap", "duplicate"]
+    assert st["quality"]["n"] > 20 and st["quality"]["weights"]["fitted"]
+
+
+def test_fail_on_collapse_exits_3_after_writing_outputs(tmp_path):
+    res = CliRunner().invoke(main, ["run", "--lang", "pt", "--limit", "30", "--out",
+                                    str(tmp_path), "--fail-on-collapse",
+                                    "--set", "collapse.alarms.distinct2_ratio=50",
+                                    "--set", "collapse.min_rows=0"])
+    assert res.exit_code == 3
+    assert "collapse alarm" in res.output
+    assert (tmp_path / "pt" / "manifest.json").is_file()
+    collapse = json.loads((tmp_path / "pt" / "collapse.json").read_text())
+    assert {a["metric"] for a in collapse["alarms"]} >= {"distinct2_ratio"}

@@ -95,11 +95,15 @@ def _quote(s: str) -> str:
 @click.option("--seed", type=int, help="seed for splits and sampling")
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE", help="override any config key")
 @click.option("--restart", is_flag=True, help="discard an unfinished run in OUT/<lang> and start over")
+@click.option("--fail-on-collapse", is_flag=True,
+              help="exit 3 when a collapse alarm fires (outputs are still written)")
 def run(lang, config, out, model, backend, parallel, source_mono, target_mono, limit, seed, sets,
-        restart):
+        restart, fail_on_collapse):
     """Synthesise, score, filter and emit a training set for one language."""
     if not lang and not config:
         raise UserError("give --lang L (a shipped config) or --config FILE")
+    if fail_on_collapse:
+        sets = (*sets, "collapse.fail=true")
     cfg = resolve_config(lang, config, out, model, backend, parallel, source_mono, target_mono,
                          limit, seed, sets)
     from translate_synth.pipeline import run as run_pipeline
@@ -107,6 +111,16 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
 
     result = run_pipeline(cfg, Path(cfg.output.dir), restart=restart)
     print_summary(result)
+    _collapse_exit(cfg, result)
+
+
+def _collapse_exit(cfg, result) -> None:
+    alarms = (result.stats.get("collapse") or {}).get("alarms", 0)
+    if alarms and cfg.collapse.fail:
+        click.echo(f"error: {alarms} collapse alarm(s) (see {result.out_dir / 'collapse.json'}); "
+                   "outputs are written; raise collapse.alarms thresholds or fix the data",
+                   err=True)
+        sys.exit(3)
 
 
 @main.command()

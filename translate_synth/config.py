@@ -151,6 +151,70 @@ class QualityConfig(Strict):
                           "(transformers backend; 2 forward passes per row)")
 
 
+Origin = Literal["bt", "ft", "paraphrase"]
+
+
+class CurriculumStage(Strict):
+    """One training stage: real and synthetic rows mixed at a ratio real:synthetic."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_-]+$", description="file train.<name>.jsonl")
+    real: float = Field(..., ge=0, description="share of real rows, e.g. 0.6")
+    synthetic: float = Field(..., ge=0, description="share of synthetic rows, e.g. 0.4")
+    origins: list[Origin] = Field(["bt", "ft", "paraphrase"], description="synthetic origins used")
+    order: Literal["best_first", "input"] = "best_first"
+    upsample_real: bool = Field(True, description="repeat real rows to reach the ratio")
+    weights: dict[str, float] = Field({}, description="optional per-origin row weight, "
+                                      "e.g. {bt: 0.5}: written as `weight` on each row")
+
+    @model_validator(mode="after")
+    def _some(self):
+        if self.real + self.synthetic <= 0:
+            raise ValueError("a stage needs real > 0 or synthetic > 0")
+        for k in self.weights:
+            if k not in ("real", "bt", "ft", "paraphrase"):
+                raise ValueError(f"weights: unknown origin '{k}' (real, bt, ft, paraphrase)")
+        return self
+
+
+class CurriculumConfig(Strict):
+    enabled: bool = True
+    stages: list[CurriculumStage] = Field(default_factory=lambda: [
+        CurriculumStage(name="mixed", real=0.5, synthetic=0.5),
+        CurriculumStage(name="real", real=1.0, synthetic=0.0)])
+    sort_by: str = Field("quality", description="score that orders synthetic rows best-first")
+    tag_bt: bool = Field(False, description="prefix back-translated sources with `<BT> `")
+    valid_synthetic: float = Field(0, ge=0, description="accepted synthetic rows held out in "
+                                   "valid_synthetic.jsonl: a fraction (< 1) or a count")
+
+    @model_validator(mode="after")
+    def _names(self):
+        names = [s.name for s in self.stages]
+        if len(names) != len(set(names)):
+            raise ValueError(f"stage names must be distinct: {names}")
+        return self
+
+
+class CollapseConfig(Strict):
+    enabled: bool = True
+    alarms: dict[str, float | None] = Field({}, description="metric -> threshold (null: off)")
+    fail: bool = Field(False, description="exit non-zero when an alarm fires "
+                       "(--fail-on-collapse)")
+    rare_k: int = Field(2, ge=1, description="a token is rare when real text has it <= k times")
+    min_rows: int = Field(20, ge=0, description="no alarms for a side with fewer synthetic rows")
+
+    @field_validator("alarms")
+    @classmethod
+    def _known(cls, v):
+        from translate_synth.collapse import ALARMS
+
+        for k in v:
+            if k not in ALARMS:
+                close = difflib.get_close_matches(k, list(ALARMS), n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"one of {', '.join(ALARMS)}"
+                raise ValueError(f"unknown collapse metric '{k}'; {hint}")
+        return v
+
+
 DEFAULT_FILTERS = [
     {"type": "length_ratio", "min": 0.5, "max": 2.0},
     {"type": "copy", "max": 0.9},
@@ -177,6 +241,8 @@ class Config(Strict):
     filters: list[dict[str, Any]] = Field(default_factory=lambda: [dict(f) for f in DEFAULT_FILTERS],
                                           validate_default=True)
     split: SplitConfig = SplitConfig()
+    curriculum: CurriculumConfig = CurriculumConfig()
+    collapse: CollapseConfig = CollapseConfig()
     output: OutputConfig = OutputConfig()
 
     @field_validator("codes", "source_codes")

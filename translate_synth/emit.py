@@ -106,33 +106,65 @@ def package_versions() -> dict[str, str]:
 
 
 SPLITS = ("train", "valid", "test")
+
+
+def project(r, fields, tag_bt):
+    from translate_synth.curriculum import project as _p
+
+    return _p(r, fields, tag_bt)
 TRAIN_FIELDS = ("id", "source", "target", "origin", "authentic", "roundtrip", "scores", "method",
                 "paraphrase_of")
 
 
-def write_splits(real_train, candidates: Path, valid: list[dict], test: list[dict], out: Path,
-                 cfg) -> dict:
-    """train.jsonl (real training rows, then accepted candidates), valid.jsonl and test.jsonl.
+def write_splits(real_train: Path | None, candidates: Path, valid: list[dict], test: list[dict],
+                 out: Path, cfg) -> tuple[dict, dict]:
+    """train.jsonl (real training rows, then accepted candidates), valid.jsonl, test.jsonl,
+    optional valid_synthetic.jsonl, and train.<stage>.jsonl per curriculum stage.
 
     Shared by a run and by ``refilter``: the same inputs always give the same files.
-    Returns {split: {origin: rows}}.
+    Returns ({split: {origin: rows}}, {stage: counts}).
     """
+    from translate_synth.curriculum import Accepted, write_stage
+
+    cur = cfg.curriculum
     counts = {s: {} for s in SPLITS}
 
     def count(s, origin):
+        counts.setdefault(s, {})
         counts[s][origin] = counts[s].get(origin, 0) + 1
 
-    with AtomicJsonl(out / "train.jsonl") as w:
-        for r in real_train:
-            w.write(r)
-            count("train", "real")
-        for r in read_jsonl(candidates):
-            if r["accepted"]:
-                w.write({k: r[k] for k in TRAIN_FIELDS if k in r})
-                count("train", r["origin"])
-    for name, rows in (("valid", valid), ("test", test)):
-        with AtomicJsonl(out / f"{name}.jsonl") as w:
-            for r in rows:
-                w.write(r)
-                count(name, "real")
-    return counts
+    acc = Accepted(candidates, cur.sort_by, cfg.seed)
+    held = acc.held_out(cur.valid_synthetic)
+    n_real = 0
+    try:
+        with AtomicJsonl(out / "train.jsonl") as w:
+            if real_train is not None and real_train.exists():
+                for r in read_jsonl(real_train):
+                    w.write(r)
+                    count("train", "real")
+                    n_real += 1
+            for i in range(len(acc)):
+                if i not in held:
+                    r = acc.row(i)
+                    w.write(project(r, TRAIN_FIELDS, cur.tag_bt))
+                    count("train", r["origin"])
+        if held:
+            with AtomicJsonl(out / "valid_synthetic.jsonl") as w:
+                for i in sorted(held):
+                    r = acc.row(i)
+                    w.write(project(r, TRAIN_FIELDS, False))
+                    count("valid_synthetic", r["origin"])
+        for name, rows in (("valid", valid), ("test", test)):
+            with AtomicJsonl(out / f"{name}.jsonl") as w:
+                for r in rows:
+                    w.write(r)
+                    count(name, "real")
+        stages = {}
+        if cur.enabled:
+            syn_idx = [i for i in range(len(acc)) if i not in held]
+            for stage in cur.stages:
+                stages[stage.name] = write_stage(stage, acc, syn_idx, real_train, n_real, out,
+                                                 TRAIN_FIELDS, cur.tag_bt, AtomicJsonl)
+    finally:
+        acc.close()
+    return counts, stages

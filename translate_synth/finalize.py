@@ -15,6 +15,8 @@ from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters
 from translate_synth.ingest import file_sha256
 
+MONITOR_ROWS = 20000
+
 
 def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, valid: list[dict],
                     test: list[dict], heldout_keys: set, train_hashes: set,
@@ -29,11 +31,62 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
     timings["filter"] = round(time.perf_counter() - t0, 3)
     checkpoint("after_filter")
     t0 = time.perf_counter()
-    emitted = write_splits(read_jsonl(real_train) if real_train.exists() else [],
-                           stage / "candidates.jsonl", valid, test, stage, cfg)
+    emitted, stages = write_splits(real_train, stage / "candidates.jsonl", valid, test, stage,
+                                   cfg)
     timings["emit"] = round(time.perf_counter() - t0, 3)
     checkpoint("after_emit")
-    return {"filters": funnel, "emitted": emitted, "scores": score_stats}
+    collapse = None
+    if cfg.collapse.enabled:
+        t0 = time.perf_counter()
+        collapse = run_monitor(cfg, stage / "candidates.jsonl", real_train, valid)
+        write_json(stage / "collapse.json", collapse)
+        timings["collapse"] = round(time.perf_counter() - t0, 3)
+        for a in collapse["alarms"]:
+            if log:
+                log(f"collapse alarm ({a['side']}, {a['lang']}): {a['metric']} = {a['value']} "
+                    f"({'<' if a['direction'] == 'min' else '>'} {a['threshold']}): {a['hint']}")
+    out = {"filters": funnel, "emitted": emitted, "curriculum": stages, "scores": score_stats}
+    if collapse is not None:
+        out["collapse"] = {"alarms": len(collapse["alarms"]),
+                           "metrics": {side: {k: m.get(k) for k in
+                                              ("distinct2_ratio", "mtld_ratio",
+                                               "valid_coverage_ratio", "rare_coverage_ratio",
+                                               "jsd_train", "ks_length", "self_bleu_excess",
+                                               "prefix3_excess")}
+                                       for side, m in collapse["sides"].items()}}
+    return out
+
+
+def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> dict:
+    """Collapse metrics of the accepted synthetic text against real text, per language side.
+
+    Holds the texts of one run in memory (capped at ``MONITOR_ROWS`` seeded rows per source).
+    """
+    import random
+
+    from translate_synth.collapse import monitor
+
+    def cap(texts):
+        if len(texts) <= MONITOR_ROWS:
+            return texts
+        return random.Random(cfg.seed).sample(texts, MONITOR_ROWS)
+
+    syn = {"source": [], "target": []}
+    scores = {"rt_bleu": [], "rt_chrf": [], "quality": []}
+    for r in read_jsonl(candidates):
+        if not r.get("accepted"):
+            continue
+        side = "target" if r["authentic"] == "source" else "source"
+        syn[side].append(r[side])
+        for k in scores:
+            if r["scores"].get(k) is not None:
+                scores[k].append(r["scores"][k])
+    real = list(read_jsonl(real_train)) if real_train.exists() else []
+    sides = {side: {"lang": cfg.source_lang if side == "source" else cfg.lang,
+                    "synthetic": cap(syn[side]), "real_train": cap([r[side] for r in real]),
+                    "valid": [r[side] for r in valid]} for side in ("source", "target")}
+    return monitor(sides, scores, cfg.collapse.alarms, cfg.seed, cfg.collapse.min_rows,
+                   cfg.collapse.rare_k)
 
 
 def move_staged(stage: Path, out: Path, stats: dict) -> dict:
