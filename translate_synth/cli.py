@@ -63,8 +63,6 @@ def resolve_config(lang, config, out, model, backend, parallel, source_mono, tar
         overrides.append(f"model.id={model}")
     if backend:
         overrides.append(f"model.backend={backend}")
-    if out:
-        overrides.append(f"output.dir={out}")
     if limit is not None:
         overrides.append(f"data.limit={limit}")
     if seed is not None:
@@ -75,7 +73,10 @@ def resolve_config(lang, config, out, model, backend, parallel, source_mono, tar
             items = ", ".join(_quote(str(Path(f).resolve()) if not f.startswith(("hf:", "builtin:"))
                                      else f) for f in files)
             overrides.append(f"data.{key}=[{items}]")
-    return load_config(path, overrides + list(sets))
+    cfg = load_config(path, overrides + list(sets))
+    if out:  # the command line may send outputs anywhere; a config file may not
+        cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out)})})
+    return cfg
 
 
 def _quote(s: str) -> str:

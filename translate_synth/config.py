@@ -140,6 +140,15 @@ class SplitConfig(Strict):
 class OutputConfig(Strict):
     dir: str = "out"
 
+    @field_validator("dir")
+    @classmethod
+    def _inside(cls, v):
+        p = Path(v)
+        if p.is_absolute() or ".." in p.parts or not v.strip():
+            raise ValueError(f"'{v}' leaves the working directory: a config may only name a "
+                             "relative output directory; choose any place with --out")
+        return v
+
 
 class QualityConfig(Strict):
     """The combined quality score (scores.quality) and the model scores behind it."""

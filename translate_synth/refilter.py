@@ -43,8 +43,10 @@ def refilter(out: Path, overrides: list[str], log=None) -> dict:
     for name in ("candidates.jsonl", "train.jsonl", "valid.jsonl", "test.jsonl"):
         if not (out / name).is_file():
             raise UserError(f"{out / name}: missing; refilter needs a finished run's files")
-    cfg = build_config(manifest["config"], f"{out / 'manifest.json'} config", overrides=overrides)
-    old, new = manifest["config"], cfg.model_dump(mode="json")
+    raw = {k: v for k, v in manifest["config"].items() if k != "output"}
+    cfg = build_config(raw, f"{out / 'manifest.json'} config", overrides=overrides)
+    old, new = manifest["config"], {**cfg.model_dump(mode="json"),
+                                    "output": manifest["config"].get("output")}
     changed = [k for k in NEEDS_RUN if old.get(k) != new.get(k)]
     if changed:
         raise UserError(f"refilter re-decides from stored scores only; '{changed[0]}' changes the "

@@ -180,13 +180,16 @@ class TransformersTranslator(Translator):
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # length-sorted batches
         out: list[list[str] | None] = [None] * len(texts)
         bs = decoding.batch_size
+        # sampling is seeded per row (seed, direction, text) and decodes one row at a time, so a
+        # row's samples never depend on the batch it happens to share or on a resume
+        bs = 1 if decoding.sampling else bs
         for start in range(0, len(order), bs):
             idx = order[start:start + bs]
             batch = [prefix + texts[i] for i in idx]
             enc = tok(batch, return_tensors="pt", padding=True, truncation=True,
                       max_length=max_in).to(self.device)
-            if decoding.sampling:  # seeded by content: the same rows give the same samples
-                torch.manual_seed(stable_int(seed, src, tgt, *batch))
+            if decoding.sampling:
+                torch.manual_seed(stable_int(seed, src, tgt, batch[0]))
             with torch.inference_mode():
                 ids = model.generate(**enc, **kw)
             dec = tok.batch_decode(ids, skip_special_tokens=True)
