@@ -5,6 +5,7 @@ Exit codes: 0 success, 2 bad input/config/missing resource (one line on stderr),
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -98,20 +99,44 @@ def _quote(s: str) -> str:
 @click.option("--restart", is_flag=True, help="discard an unfinished run in OUT/<lang> and start over")
 @click.option("--fail-on-collapse", is_flag=True,
               help="exit 3 when a collapse alarm fires (outputs are still written)")
+@click.option("--no-report", is_flag=True, help="do not write OUT/<lang>/report.html")
+@click.option("--track", type=click.Choice(["none", "comet"]), default=None,
+              help="log the run to Comet ML (offline archive when COMET_API_KEY is unset)")
+@click.option("--quiet", is_flag=True, help="no progress bars or progress lines")
 def run(lang, config, out, model, backend, parallel, source_mono, target_mono, limit, seed, sets,
-        restart, fail_on_collapse):
+        restart, fail_on_collapse, no_report, track, quiet):
     """Synthesise, score, filter and emit a training set for one language."""
     if not lang and not config:
         raise UserError("give --lang L (a shipped config) or --config FILE")
     if fail_on_collapse:
         sets = (*sets, "collapse.fail=true")
+    if track:
+        sets = (*sets, f"tracking={track}")
     cfg = resolve_config(lang, config, out, model, backend, parallel, source_mono, target_mono,
                          limit, seed, sets)
     from translate_synth.pipeline import run as run_pipeline
     from translate_synth.summary import print_summary
 
-    result = run_pipeline(cfg, Path(cfg.output.dir), restart=restart)
+    from translate_synth import progress
+
+    progress.QUIET = quiet
+    log = progress.log
+    result = run_pipeline(cfg, Path(cfg.output.dir), restart=restart, log=log)
     print_summary(result)
+    if not no_report:
+        from translate_synth.report import write_report
+
+        write_report([result.out_dir], result.out_dir)
+        log(f"report: {result.out_dir / 'report.html'}")
+    if cfg.tracking == "comet":
+        from translate_synth.tracking import log_to_comet
+
+        col = result.out_dir / "collapse.json"
+        log_to_comet(result.out_dir, result.stats, result.manifest,
+                     json.loads(col.read_text()) if col.exists() else None,
+                     [result.out_dir / n for n in ("report.html", "report.md", "manifest.json",
+                                                   "stats.json", "collapse.json")]
+                     + sorted((result.out_dir / "report_plots").glob("*.png")), log=log)
     _collapse_exit(cfg, result)
 
 
@@ -137,6 +162,44 @@ def refilter(run_dir, sets):
     got = do_refilter(Path(run_dir), list(sets), log=_log)
     print_summary(RunResult(Path(run_dir), got["stats"], got["manifest"],
                             got["stats"]["filters"]))
+
+
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", type=click.Path(), help="where to write report.* (default: the run dir, "
+              "or the current dir for several runs)")
+def report(run_dirs, out):
+    """Write report.html/.md/.json for one run (OUT/<lang>) or compare several."""
+    from translate_synth.report import write_report
+
+    dest = Path(out) if out else (Path(run_dirs[0]) if len(run_dirs) == 1 else Path("."))
+    write_report([Path(d) for d in run_dirs], dest)
+    click.echo(f"report: {dest / 'report.html'}")
+
+
+@main.command()
+@click.option("--langs", "langs_", required=True, help="comma-separated, e.g. sw,yo,ha")
+@click.option("--config-dir", type=click.Path(), help="configs <lang>.yaml (default: shipped)")
+@click.option("--out", default="out", show_default=True, help="output root")
+@click.option("--jobs", type=int, default=1, show_default=True, help="languages at a time")
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override for every language")
+@click.option("--limit", type=int, help="read at most N lines from each input")
+def batch(langs_, config_dir, out, jobs, sets, limit):
+    """Run several languages; continue past failures; write OUT/summary.{json,md} + report."""
+    from translate_synth.batch import run_batch
+
+    extra = [a for s in sets for a in ("--set", s)]
+    if limit is not None:
+        extra += ["--limit", str(limit)]
+    langs_list = [x.strip() for x in langs_.split(",") if x.strip()]
+    summary = run_batch(langs_list, Path(out), Path(config_dir) if config_dir else None, jobs,
+                        extra, echo=click.echo)
+    if summary["failed"]:
+        click.echo("error: failed: " + "; ".join(
+            f"{r['lang']} ({r['error']})" for r in summary["languages"] if r["status"] != "ok"),
+            err=True)
+        sys.exit(1)
 
 
 @main.command()

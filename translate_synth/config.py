@@ -252,6 +252,7 @@ class Config(Strict):
     split: SplitConfig = SplitConfig()
     curriculum: CurriculumConfig = CurriculumConfig()
     collapse: CollapseConfig = CollapseConfig()
+    tracking: Literal["none", "comet"] = "none"
     output: OutputConfig = OutputConfig()
 
     @field_validator("codes", "source_codes")

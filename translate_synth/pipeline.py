@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
-from translate_synth import __version__
+from translate_synth import __version__, progress
 from translate_synth.backends import make_translator
 from translate_synth.config import Config
 from translate_synth.emit import AtomicJsonl, package_versions, read_jsonl, write_json
@@ -189,10 +189,12 @@ class Run:
         with AtomicJsonl(raw_path) as raw:
             for origin, chunks in self.synthesis_streams(synth, split, want_bt, want_ft,
                                                          want_para):
-                for rows in chunks:
-                    for r in rows:
-                        raw.write(r)
-                    self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+                with progress.bar(f"{origin} (synthesise + round trip)") as pbar:
+                    for rows in chunks:
+                        for r in rows:
+                            raw.write(r)
+                        pbar.update(len(rows))
+                self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     # ------------------------------------------------------------ the run
     def run(self) -> RunResult:

@@ -1,0 +1,142 @@
+"""Read a finished run directory into the numbers a report shows (streamed, bounded memory)."""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+from array import array
+from pathlib import Path
+
+from translate_synth.errors import UserError
+
+EXAMPLES = 3          # best / median / worst accepted rows shown
+REJECTED_PER_FILTER = 3
+LENGTH_SAMPLE = 20000  # rows per side kept for the length histograms (reservoir)
+
+
+def _load(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}: not valid JSON ({e.msg}); rerun `translate-synth run`") from None
+
+
+def _example(r: dict) -> dict:
+    auth = r.get("authentic", "target")
+    syn = "target" if auth == "source" else "source"
+    return {"id": r["id"], "origin": r["origin"], "authentic": r[auth], "synthetic": r[syn],
+            "roundtrip": r.get("roundtrip"), "rejected_by": r.get("rejected_by", []),
+            "scores": {k: v for k, v in r.get("scores", {}).items()
+                       if k in ("rt_bleu", "rt_chrf", "quality", "length_ratio", "copy",
+                                "langid_synthetic", "logprob_fwd")}}
+
+
+class _Reservoir:
+    def __init__(self, k: int, seed: int):
+        self.k, self.n, self.items, self.rng = k, 0, array("d"), random.Random(seed)
+
+    def add(self, v: float):
+        self.n += 1
+        if len(self.items) < self.k:
+            self.items.append(v)
+        else:
+            j = self.rng.randrange(self.n)
+            if j < self.k:
+                self.items[j] = v
+
+
+def gather(run_dir: Path) -> dict:
+    run_dir = Path(run_dir)
+    stats = _load(run_dir / "stats.json")
+    manifest = _load(run_dir / "manifest.json")
+    if stats is None or manifest is None:
+        raise UserError(f"{run_dir}: not a finished run (no stats.json/manifest.json); "
+                        "give OUT/<lang> of a finished `translate-synth run`")
+    seed = manifest.get("seed", 0)
+    hist = {k: {"accepted": array("d"), "rejected": array("d")} for k in ("rt_bleu", "rt_chrf")}
+    lengths = {"real": _Reservoir(LENGTH_SAMPLE, seed), "synthetic": _Reservoir(LENGTH_SAMPLE,
+                                                                                 seed + 1)}
+    best, worst, q_all = [], [], []
+    rejected: dict[str, list] = {}
+    cands = run_dir / "candidates.jsonl"
+    n = 0
+    with open(cands, encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            n += 1
+            part = "accepted" if r.get("accepted") else "rejected"
+            for k in hist:
+                v = r.get("scores", {}).get(k)
+                if v is not None:
+                    hist[k][part].append(v)
+            if r.get("accepted"):
+                syn = "target" if r.get("authentic") == "source" else "source"
+                lengths["synthetic"].add(len(r[syn]))
+                q = r.get("scores", {}).get("quality", r.get("scores", {}).get("rt_chrf", 0.0))
+                q_all.append((q, i))
+                item = (q, -i, _example(r))
+                heapq.heappush(best, item) if len(best) < EXAMPLES else \
+                    heapq.heappushpop(best, item)
+                item = (-q, i, _example(r))
+                heapq.heappush(worst, item) if len(worst) < EXAMPLES else \
+                    heapq.heappushpop(worst, item)
+            else:
+                first = (r.get("rejected_by") or ["?"])[0]
+                bucket = rejected.setdefault(first, [])
+                if len(bucket) < REJECTED_PER_FILTER:
+                    bucket.append(_example(r))
+    median = []
+    if q_all:
+        q_all.sort()
+        mid = len(q_all) // 2
+        want = {i for _, i in q_all[max(0, mid - 1): mid + 2]}
+        with open(cands, encoding="utf-8") as fh:
+            for i, line in enumerate(fh):
+                if i in want:
+                    median.append(_example(json.loads(line)))
+    train = run_dir / "train.jsonl"
+    if train.exists():
+        with open(train, encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                if r.get("origin") == "real":
+                    lengths["real"].add(len(r["target"]))
+                    lengths["real"].add(len(r["source"]))
+    return {
+        "dir": str(run_dir), "lang": stats.get("lang"), "source_lang": stats.get("source_lang"),
+        "stats": stats, "manifest": manifest,
+        "collapse": _load(run_dir / "collapse.json"),
+        "calibration": {k: v for k, v in (_load(run_dir / "calibration.json") or {}).items()
+                        if k != "real_rows"},
+        "candidates": n,
+        "histograms": {k: {p: list(v) for p, v in parts.items()} for k, parts in hist.items()},
+        "lengths": {k: list(v.items) for k, v in lengths.items()},
+        "examples": {"best": [e for *_, e in sorted(best, key=lambda t: (-t[0], -t[1]))],
+                     "median": median,
+                     "worst": [e for *_, e in sorted(worst, key=lambda t: (-t[0], t[1]))]},
+        "rejected_examples": rejected,
+    }
+
+
+def summary_row(g: dict) -> dict:
+    st = g["stats"]
+    emitted = st.get("emitted", {})
+    train = emitted.get("train", {})
+    syn = sum(v for k, v in train.items() if k != "real")
+    funnel = st.get("filters", [])
+    seen = funnel[0]["seen"] if funnel else 0
+    sc = st.get("scores", {})
+    return {"lang": g["lang"], "real_train": train.get("real", 0),
+            "valid": sum(emitted.get("valid", {}).values()),
+            "test": sum(emitted.get("test", {}).values()),
+            "candidates": seen, "synthetic_kept": syn,
+            "acceptance": round(syn / seen, 4) if seen else None,
+            "rt_bleu_mean": (sc.get("rt_bleu", {}).get("accepted") or {}).get("mean"),
+            "rt_chrf_mean": (sc.get("rt_chrf", {}).get("accepted") or {}).get("mean"),
+            "quality_mean": (sc.get("quality", {}).get("accepted") or {}).get("mean"),
+            "alarms": len((g.get("collapse") or {}).get("alarms", []))}

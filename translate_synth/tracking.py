@@ -1,0 +1,89 @@
+"""Experiment logging to Comet ML: online with COMET_API_KEY, else an offline archive.
+
+Logs the resolved config as parameters, the funnel, scores and collapse metrics as metrics, and
+the report, plots and manifest as assets. Offline (no key), ``comet_ml.OfflineExperiment`` writes
+a zip archive into ``OUT/<lang>/comet/`` (upload it later with ``comet upload``); nothing touches
+the network. Automatic logging of environment, code and git is off: the manifest says what ran.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# COMET_AUTO_LOG_DISABLE=1 would disable the whole experiment (comet-ml 3.58): never set here
+QUIET = {"COMET_DISABLE_AUTO_LOGGING": "1",
+         "COMET_ERROR_TRACKING_ENABLE": "false", "COMET_AUTO_LOG_ENV_HOST": "false",
+         "COMET_AUTO_LOG_GIT_METADATA": "false", "COMET_AUTO_LOG_GIT_PATCH": "false"}
+OFF = dict(log_code=False, log_graph=False, auto_param_logging=False, auto_metric_logging=False,
+           parse_args=False, auto_output_logging=False, log_env_details=False,
+           log_git_metadata=False, log_git_patch=False, log_env_gpu=False, log_env_host=False,
+           log_env_cpu=False, log_env_network=False, log_env_disk=False, display_summary_level=0)
+
+
+def _flatten(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        elif isinstance(v, list):
+            out[key] = str(v)
+        else:
+            out[key] = v
+    return out
+
+
+def metrics_of(stats: dict, collapse: dict | None) -> dict[str, float]:
+    m = {}
+    for f in stats.get("filters", []):
+        for k in ("seen", "kept", "removed", "removed_share"):
+            m[f"filter.{f['name']}.{k}"] = f[k]
+    for score, parts in stats.get("scores", {}).items():
+        for part, s in parts.items():
+            for k in ("mean", "median", "n"):
+                if s.get(k) is not None:
+                    m[f"score.{score}.{part}.{k}"] = s[k]
+    for split, origins in stats.get("emitted", {}).items():
+        for origin, n in origins.items():
+            m[f"emitted.{split}.{origin}"] = n
+    if collapse:
+        m["collapse.alarms"] = len(collapse.get("alarms", []))
+        for side, metrics in collapse.get("sides", {}).items():
+            for k, v in metrics.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    m[f"collapse.{side}.{k}"] = v
+    return m
+
+
+def log_to_comet(run_dir: Path, stats: dict, manifest: dict, collapse: dict | None,
+                 assets: list[Path], log=None) -> dict:
+    """Log one run; returns {"mode": "online"|"offline", "where": url or archive dir}."""
+    for k, v in QUIET.items():
+        os.environ.setdefault(k, v)
+    os.environ.pop("COMET_AUTO_LOG_DISABLE", None)  # --track comet asked for logging
+    import comet_ml
+
+    project = f"translate-synth-{stats.get('lang')}"
+    if os.environ.get("COMET_API_KEY"):
+        exp = comet_ml.Experiment(project_name=project, **OFF)
+        mode = "online"
+    else:
+        offline_dir = Path(run_dir) / "comet"
+        offline_dir.mkdir(parents=True, exist_ok=True)
+        exp = comet_ml.OfflineExperiment(project_name=project, offline_directory=str(offline_dir),
+                                         **OFF)
+        mode = "offline"
+    exp.set_name(f"{stats.get('lang')}-seed{manifest.get('seed')}")
+    exp.log_parameters(_flatten(manifest.get("config", {})))
+    exp.log_metrics(metrics_of(stats, collapse))
+    for p in assets:
+        if Path(p).exists():
+            exp.log_asset(str(p))
+    exp.log_asset_data(manifest, name="manifest.json")
+    where = exp.url if mode == "online" else str(Path(run_dir) / "comet")
+    exp.end()
+    if log:
+        log(f"comet: logged {mode}" + ("" if mode == "online" else
+                                       f"; offline archive in {where} (upload: `comet upload`)"))
+    return {"mode": mode, "where": where}
