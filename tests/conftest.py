@@ -1,10 +1,13 @@
 """Shared fixtures: offline environment, tiny random models built once per session, small data."""
 
 import os
+import tempfile
 
 for _v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
     os.environ[_v] = "1"  # before anything imports transformers / datasets / huggingface_hub
-os.environ.setdefault("COMET_AUTO_LOG_DISABLE", "1")
+os.environ.setdefault("COMET_DISABLE_AUTO_LOGGING", "1")
+# a translation cache for this test session only: never the user's, never shared between sessions
+os.environ["TRANSLATE_SYNTH_CACHE"] = tempfile.mkdtemp(prefix="translate-synth-test-cache.")
 os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")
 os.environ.setdefault("COMET_AUTO_LOG_ENV_HOST", "false")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -14,7 +14,7 @@ TEXTS = ["the child reads a book", "my mother", "the farmer sells fish today"]
 def _tr(model_dir, **model):
     cfg = build_config({"lang": "sw", "model": {"backend": "transformers", "id": str(model_dir),
                                                 **model}})
-    return make_translator(cfg)
+    return make_translator(cfg, use_cache=False)  # the backend itself, not the cache around it
 
 
 def _first_generated_ids(tr, src, tgt, text):

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 OUTPUTS = ("train.jsonl", "valid.jsonl", "test.jsonl", "candidates.jsonl")
-ARGS = ["run", "--lang", "pt", "--limit", "30", "--set", "synthesis.chunk_size=8",
+ARGS = ["run", "--lang", "pt", "--no-cache", "--no-report", "--limit", "30",
+        "--set", "synthesis.chunk_size=8",
         "--set", "split.valid=4", "--set", "split.test=4"]
 
 

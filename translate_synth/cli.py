@@ -52,7 +52,7 @@ def main():
 
 
 def resolve_config(lang, config, out, model, backend, parallel, source_mono, target_mono, limit,
-                   seed, sets):
+                   seed, sets, cache_dir=None):
     """The config file (shipped for --lang, or --config) with CLI flags, then --set, applied."""
     from translate_synth.config import find_lang_config, load_config
 
@@ -77,6 +77,8 @@ def resolve_config(lang, config, out, model, backend, parallel, source_mono, tar
     cfg = load_config(path, overrides + list(sets))
     if out:  # the command line may send outputs anywhere; a config file may not
         cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out)})})
+    if cache_dir:
+        cfg = cfg.model_copy(update={"cache": cfg.cache.model_copy(update={"dir": str(cache_dir)})})
     return cfg
 
 
@@ -103,8 +105,10 @@ def _quote(s: str) -> str:
 @click.option("--track", type=click.Choice(["none", "comet"]), default=None,
               help="log the run to Comet ML (offline archive when COMET_API_KEY is unset)")
 @click.option("--quiet", is_flag=True, help="no progress bars or progress lines")
+@click.option("--no-cache", is_flag=True, help="do not read or write the translation cache")
+@click.option("--cache-dir", type=click.Path(), help="translation cache location (cache.dir)")
 def run(lang, config, out, model, backend, parallel, source_mono, target_mono, limit, seed, sets,
-        restart, fail_on_collapse, no_report, track, quiet):
+        restart, fail_on_collapse, no_report, track, quiet, no_cache, cache_dir):
     """Synthesise, score, filter and emit a training set for one language."""
     if not lang and not config:
         raise UserError("give --lang L (a shipped config) or --config FILE")
@@ -112,8 +116,10 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
         sets = (*sets, "collapse.fail=true")
     if track:
         sets = (*sets, f"tracking={track}")
+    if no_cache:
+        sets = (*sets, "cache.enabled=false")
     cfg = resolve_config(lang, config, out, model, backend, parallel, source_mono, target_mono,
-                         limit, seed, sets)
+                         limit, seed, sets, cache_dir)
     from translate_synth.pipeline import run as run_pipeline
     from translate_synth.summary import print_summary
 

@@ -62,7 +62,7 @@ class DataConfig(Strict):
 
 
 class ModelConfig(Strict):
-    backend: Literal["transformers", "bergamot"] = "transformers"
+    backend: Literal["transformers", "ctranslate2", "bergamot"] = "transformers"
     family: Literal["auto", "nllb", "m2m100", "mbart50", "madlad", "marian"] = "auto"
     id: str | None = DEFAULT_MODEL
     ids: dict[str, str] = Field(
@@ -72,6 +72,11 @@ class ModelConfig(Strict):
     dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
     trust_remote_code: bool = False
     target_token: bool = Field(False, description="Marian: prefix >>xxx<< (multi-target models)")
+    ct2_quantization: Literal["auto", "int8", "int8_float32", "int8_float16", "float16",
+                              "float32"] = Field("auto", description="ctranslate2: auto = int8 "
+                                                 "on CPU, float16 on CUDA")
+    ct2_dir: str | None = Field(None, description="where converted models are cached "
+                                "(default: the cache dir)")
 
     @field_validator("device")
     @classmethod
@@ -97,6 +102,8 @@ class Decoding(Strict):
     top_k: int = Field(0, ge=0)
     max_new_tokens: int = Field(256, ge=1, le=4096)
     batch_size: int = Field(16, ge=1, le=4096)
+    max_tokens: int = Field(4096, ge=16, description="token budget of a batch (padded "
+                            "source tokens); batches are length-bucketed")
 
 
 class ParaphraseConfig(Strict):
@@ -148,6 +155,15 @@ class OutputConfig(Strict):
             raise ValueError(f"'{v}' leaves the working directory: a config may only name a "
                              "relative output directory; choose any place with --out")
         return v
+
+
+class CacheConfig(Strict):
+    """Content-addressed translation cache: the same text, model and settings never translate
+    twice (shared by synthesis, round trip and calibration; survives runs)."""
+
+    enabled: bool = True
+    dir: str | None = Field(None, description="default: $TRANSLATE_SYNTH_CACHE or "
+                            "$XDG_CACHE_HOME/translate-synth or ~/.cache/translate-synth")
 
 
 class QualityConfig(Strict):
@@ -253,6 +269,7 @@ class Config(Strict):
     curriculum: CurriculumConfig = CurriculumConfig()
     collapse: CollapseConfig = CollapseConfig()
     tracking: Literal["none", "comet"] = "none"
+    cache: CacheConfig = CacheConfig()
     output: OutputConfig = OutputConfig()
 
     @field_validator("codes", "source_codes")

@@ -19,6 +19,7 @@ class Translator(ABC):
 
     def __init__(self):
         self.sentences_translated = 0  # every text sent to the model, for stats and tests
+        self.sentences_scored = 0  # every pair scored by the model (logprob)
 
     @abstractmethod
     def translate(self, texts: list[str], src: str, tgt: str, decoding: Decoding,
@@ -42,13 +43,48 @@ class Translator(ABC):
         """Model ids, revision, family, device: recorded in the manifest."""
 
 
-def make_translator(cfg: Config) -> Translator:
-    if cfg.model.backend == "bergamot":
+def make_translator(cfg: Config, use_cache: bool | None = None) -> Translator:
+    """The configured backend, wrapped in the translation cache unless ``cache.enabled`` is off."""
+    m = cfg.model
+    if m.backend == "bergamot":
         from translate_synth.backends.bergamot import BergamotTranslator
 
-        return BergamotTranslator(cfg)
-    if cfg.model.backend == "transformers":
+        inner: Translator = BergamotTranslator(cfg)
+    elif m.backend == "transformers":
         from translate_synth.backends.hf import TransformersTranslator
 
-        return TransformersTranslator(cfg)
-    raise UserError(f"unsupported backend '{cfg.model.backend}': use transformers or bergamot")
+        inner = TransformersTranslator(cfg)
+    elif m.backend == "ctranslate2":
+        from translate_synth.backends.ct2 import CT2Translator
+
+        inner = CT2Translator(cfg)
+    else:
+        raise UserError(f"unsupported backend '{m.backend}': use transformers, ctranslate2 or "
+                        "bergamot")
+    if not (cfg.cache.enabled if use_cache is None else use_cache):
+        return inner
+    from pathlib import Path
+
+    from translate_synth.cache import CachedTranslator, default_dir
+
+    identity = {"backend": m.backend, "id": m.id, "ids": m.ids, "revision": m.revision,
+                "family": m.family, "target_token": m.target_token, "codes": cfg.codes,
+                "source_codes": cfg.source_codes, "dtype": m.dtype,
+                "ct2_quantization": m.ct2_quantization if m.backend == "ctranslate2" else None}
+    if m.backend == "transformers":  # a local model that changes on disk must not hit old rows
+        identity["local"] = _local_stamp([m.id, *m.ids.values()])
+    return CachedTranslator(inner, Path(cfg.cache.dir) if cfg.cache.dir else default_dir(),
+                            identity)
+
+
+def _local_stamp(model_ids) -> dict:
+    import os
+
+    out = {}
+    for mid in model_ids:
+        if mid and os.path.isdir(mid):
+            files = sorted(os.listdir(mid))
+            out[mid] = [(f, os.path.getsize(os.path.join(mid, f)),
+                         int(os.path.getmtime(os.path.join(mid, f)))) for f in files
+                        if os.path.isfile(os.path.join(mid, f))]
+    return out

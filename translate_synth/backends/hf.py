@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from translate_synth.backends import Translator
+from translate_synth.backends.batching import token_batches
 from translate_synth.config import Config, Decoding
 from translate_synth.errors import UserError
 from translate_synth.langs import family_code
@@ -177,14 +178,14 @@ class TransformersTranslator(Translator):
         max_pos = getattr(model.config, "max_position_embeddings", None) or 1024
         max_in = min(getattr(tok, "model_max_length", max_pos) or max_pos, max_pos)
         kw = {**gen, **self._gen_kwargs(decoding, n, max_pos)}
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # length-sorted batches
         out: list[list[str] | None] = [None] * len(texts)
-        bs = decoding.batch_size
         # sampling is seeded per row (seed, direction, text) and decodes one row at a time, so a
         # row's samples never depend on the batch it happens to share or on a resume
-        bs = 1 if decoding.sampling else bs
-        for start in range(0, len(order), bs):
-            idx = order[start:start + bs]
+        lengths = [len(ids) for ids in tok([prefix + t for t in texts], truncation=True,
+                                           max_length=max_in)["input_ids"]]
+        batches = token_batches(lengths, 1 if decoding.sampling else decoding.batch_size,
+                                decoding.max_tokens)
+        for idx in batches:
             batch = [prefix + texts[i] for i in idx]
             enc = tok(batch, return_tensors="pt", padding=True, truncation=True,
                       max_length=max_in).to(self.device)
@@ -232,6 +233,7 @@ class TransformersTranslator(Translator):
             means = tok_lp.sum(-1) / mask.sum(-1).clamp(min=1)
             for j, i in enumerate(idx):
                 out[i] = round(float(means[j]), 4)
+        self.sentences_scored += len(sources)
         return out
 
     def describe(self):

@@ -1,0 +1,189 @@
+"""The CTranslate2 backend: the same models as the transformers backend, converted once, faster.
+
+A transformers model (hub id or local directory) is converted with CTranslate2's converter into
+``<cache>/ct2/<model>-<hash of id, revision, quantisation>/`` (written to a temporary directory,
+then renamed: a killed conversion never leaves half a model), and reused by every later run.
+Quantisation ``auto`` is int8 on CPU and float16 on CUDA. Language codes work as in the
+transformers backend (the tokenizer sets the source code; NLLB/M2M100/mBART get the target code
+as ``target_prefix``; MADLAD and multi-target Marian a text prefix). Batches are bucketed by
+token count (CTranslate2's ``batch_type="tokens"``). Sampling (paraphrases) uses
+``beam_size=1`` and ``num_hypotheses=n``; it is seeded per row, but CTranslate2's seed does not
+make sampling reproducible (OpenNMT/CTranslate2#1757): runs that sample paraphrases are
+byte-reproducible with the transformers backend only. Greedy and beam search are deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from translate_synth.backends.hf import TransformersTranslator, _M2M_TAG, detect_family
+from translate_synth.config import Decoding
+from translate_synth.errors import UserError
+from translate_synth.text import digest, stable_int
+
+
+def ct2_device(device: str) -> str:
+    import ctranslate2
+
+    if device == "auto":
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    if device.startswith("cuda") and ctranslate2.get_cuda_device_count() == 0:
+        raise UserError(f"model.device={device} but CTranslate2 sees no CUDA device; use auto "
+                        "or cpu")
+    return "cuda" if device.startswith("cuda") else device
+
+
+def convert(model_id: str, revision: str | None, quantization: str, root: Path,
+            trust_remote_code: bool = False) -> Path:
+    """The converted model directory, converting once (atomically) when it is not there."""
+    import ctranslate2
+
+    name = Path(model_id.rstrip("/")).name or "model"
+    stamp = model_id
+    if os.path.isdir(model_id):  # a local model changed on disk converts again
+        files = sorted(Path(model_id).iterdir())
+        stamp += "|" + "|".join(f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}"
+                                for f in files if f.is_file())
+    out = Path(root) / f"{name}-{digest(stamp, str(revision), quantization)}"
+    if (out / "model.bin").exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        conv = ctranslate2.converters.TransformersConverter(
+            model_id, revision=revision, trust_remote_code=trust_remote_code,
+            load_as_float16=quantization in ("float16", "int8_float16"))
+        conv.convert(str(tmp), quantization=None if quantization == "float32" else quantization,
+                     force=True)
+        try:
+            os.replace(tmp, out)
+        except OSError:  # another process converted it meanwhile
+            if not (out / "model.bin").exists():
+                raise
+    except UserError:
+        raise
+    except Exception as e:
+        raise UserError(f"cannot convert {model_id} for CTranslate2 ({type(e).__name__}: "
+                        f"{str(e).splitlines()[0][:160]}); use --backend transformers") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+class CT2Translator(TransformersTranslator):
+    name = "ctranslate2"
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.device = ct2_device(self.mcfg.device)
+        q = self.mcfg.ct2_quantization
+        self.quantization = q if q != "auto" else ("float16" if self.device == "cuda" else "int8")
+        from translate_synth.cache import default_dir
+
+        self.root = Path(self.mcfg.ct2_dir) if self.mcfg.ct2_dir else default_dir() / "ct2"
+
+    def _load(self, mid: str):
+        if mid not in self._models:
+            import ctranslate2
+
+            from translate_synth.backends.hf import load_model
+
+            tok, model = load_model(mid, self.mcfg.revision, self.mcfg.trust_remote_code)
+            fam = self.mcfg.family if self.mcfg.family != "auto" else detect_family(model, tok)
+            self._max_pos = getattr(model.config, "max_position_embeddings", None) or 1024
+            gc = getattr(model, "generation_config", None)
+            self._forces_eos = getattr(gc, "forced_eos_token_id", None) is not None
+            del model  # conversion reads the checkpoint itself; keep only the tokenizer
+            path = convert(mid, self.mcfg.revision, self.quantization, self.root,
+                           self.mcfg.trust_remote_code)
+            ct = ctranslate2.Translator(str(path), device=self.device,
+                                        compute_type=self.quantization,
+                                        inter_threads=1, intra_threads=os.cpu_count() or 1)
+            self._models[mid] = (tok, ct)
+            self._family[mid] = fam
+            self._paths = {**getattr(self, "_paths", {}), mid: str(path)}
+        return self._models[mid]
+
+    def _prefix_token(self, tok, gen) -> list[str] | None:
+        forced = gen.get("forced_bos_token_id")
+        return [tok.convert_ids_to_tokens(forced)] if forced is not None else None
+
+    def translate(self, texts, src, tgt, decoding: Decoding, n=1, seed=0):
+        import ctranslate2
+
+        if not texts:
+            return []
+        tok, ct, prefix, gen = self._setup(src, tgt)
+        target_prefix = self._prefix_token(tok, gen)
+        sources = [tok.convert_ids_to_tokens(tok.encode(prefix + t, truncation=True,
+                                                        max_length=self._max_pos))
+                   for t in texts]
+        # transformers counts the forced language token and the EOS forced at the length limit
+        # in max_new_tokens; CTranslate2 counts the prefix but forces no EOS: one less here
+        # gives the same visible tokens
+        max_len = min(max(1, decoding.max_new_tokens - (1 if self._forces_eos else 0)),
+                      self._max_pos)
+        kw = dict(max_decoding_length=max_len, num_hypotheses=n, return_scores=False,
+                  max_batch_size=decoding.max_tokens, batch_type="tokens")
+        if decoding.sampling:
+            kw.update(beam_size=1, sampling_topk=decoding.top_k or 0,
+                      sampling_topp=decoding.top_p, sampling_temperature=decoding.temperature)
+        else:
+            kw.update(beam_size=max(decoding.beam_size, n))
+        out: list[list[str]] = []
+        if decoding.sampling:  # per-row seeds: samples never depend on the batch
+            results = []
+            for text, s in zip(texts, sources):
+                ctranslate2.set_random_seed(stable_int(seed, src, tgt, prefix + text) % (2**31))
+                results += ct.translate_batch([s], target_prefix=[target_prefix]
+                                              if target_prefix else None, **kw)
+        else:
+            results = ct.translate_batch(sources, target_prefix=[target_prefix] * len(sources)
+                                         if target_prefix else None, **kw)
+        for res in results:
+            hyps = []
+            for h in res.hypotheses[:n]:
+                if target_prefix and h[:1] == target_prefix:
+                    h = h[1:]
+                text = tok.decode(tok.convert_tokens_to_ids(h), skip_special_tokens=True)
+                hyps.append(_M2M_TAG.sub("", text).strip())
+            out.append(hyps)
+        self.sentences_translated += len(texts)
+        return out
+
+    def logprob(self, sources, targets, src, tgt, batch_size=16):
+        """Mean token log-probability of each target (CTranslate2 ``score_batch``)."""
+        if not sources:
+            return []
+        tok, ct, prefix, gen = self._setup(src, tgt)
+        target_prefix = self._prefix_token(tok, gen)
+        mid = self.model_id(src, tgt)
+        fam = self._family[mid]
+        if fam in ("nllb", "m2m100", "mbart50"):
+            tok.tgt_lang = self._code(tgt, fam)
+        src_tok = [tok.convert_ids_to_tokens(tok.encode(prefix + s, truncation=True,
+                                                        max_length=self._max_pos))
+                   for s in sources]
+        tgt_tok = []
+        for t in targets:
+            ids = tok(text_target=t, truncation=True, max_length=self._max_pos)["input_ids"]
+            toks = tok.convert_ids_to_tokens(ids)
+            if target_prefix and toks[:1] != target_prefix:
+                toks = target_prefix + toks
+            tgt_tok.append(toks)
+        res = ct.score_batch(src_tok, tgt_tok, max_batch_size=batch_size)
+        out = []
+        for toks, r in zip(tgt_tok, res):
+            lp = list(r.log_probs)
+            if target_prefix and toks[:1] == target_prefix:
+                lp = lp[1:]  # the forced language token is given, not predicted
+            out.append(round(sum(lp) / max(1, len(lp)), 4))
+        self.sentences_scored += len(sources)
+        return out
+
+    def describe(self):
+        return {**super().describe(), "backend": self.name, "quantization": self.quantization,
+                "converted": getattr(self, "_paths", {})}
