@@ -1,3 +1,4 @@
 from translate_synth.cli import main
 
-main()
+if __name__ == "__main__":  # guarded: scoring worker processes (spawn) import this module
+    main()

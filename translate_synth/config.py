@@ -129,6 +129,7 @@ class ScoringConfig(Strict):
     bleu_tokenize: Literal["13a", "intl", "char", "none", "zh"] = "13a"
     chrf_word_order: int = Field(0, ge=0, le=2, description="2 = chrF++")
     lowercase: bool = False
+    workers: int = Field(0, ge=0, description="scoring processes (0 = one per core)")
 
 
 class SplitConfig(Strict):

@@ -245,6 +245,7 @@ class Run:
             **done,
             "timings_s": T,
         }
+        scorer.close()
         outputs = move_staged(self.stage, self.out, stats)
         manifest = self.manifest(translator, scorer, outputs)
         write_json(self.out / "manifest.json", manifest)

@@ -17,7 +17,7 @@ from translate_synth.errors import Interrupted
 from translate_synth.faults import checkpoint
 from translate_synth.journal import Journal, counter_delta
 from translate_synth.score import RoundTripScorer
-from translate_synth.text import digest, norm_key, stable_int
+from translate_synth.text import digest, norm_key
 
 
 @dataclass
@@ -215,11 +215,14 @@ class Synthesiser:
             if not group:
                 continue
             syn_side = "target" if auth_side == "source" else "source"
-            back = self.tr.translate([r[syn_side] for r in group], self.lang_of(syn_side),
-                                     self.lang_of(auth_side), self.rt_decoding, seed=self.cfg.seed)
-            for r, (rt,) in zip(group, back):
+            back = [h[0] for h in self.tr.translate([r[syn_side] for r in group],
+                                                    self.lang_of(syn_side),
+                                                    self.lang_of(auth_side), self.rt_decoding,
+                                                    seed=self.cfg.seed)]
+            scores = self.scorer.score_many(back, [r[auth_side] for r in group])
+            for r, rt, sc in zip(group, back, scores):
                 r["roundtrip"] = rt
-                r["scores"] = self.scorer.score(rt, r[auth_side])
+                r["scores"] = sc
         return rows
 
 
