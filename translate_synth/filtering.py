@@ -34,8 +34,9 @@ SUMMARY_KEYS = ("rt_bleu", "rt_chrf", "quality")
 def _summary(values) -> dict:
     if not len(values):
         return {"n": 0, "mean": None, "median": None}
-    return {"n": len(values), "mean": round(statistics.fmean(values), 4),
-            "median": round(statistics.median(values), 4)}
+    v = np.frombuffer(values, dtype=float)
+    return {"n": len(v), "mean": round(statistics.fmean(values), 4),
+            "median": round(float(np.median(v)), 4)}
 
 
 def _score_block(chain, rows) -> None:
@@ -57,43 +58,61 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
     """(funnel, score summary). ``context``: held-out keys, real pair hashes, ``langs``, and
     optionally ``calibration`` (quality weights and ``real_rows`` for ``real_percentile``)."""
     chain = build_filters(specs, context)
-    cols = [array("d") for _ in chain]
+    # a filter with an absolute threshold is decided in pass 1 (one byte a row); only filters
+    # with a relative threshold keep their scores (8 bytes a row) until it is resolved
+    relative = [getattr(f.params, "keep_top", None) is not None or
+                getattr(f.params, "real_percentile", None) is not None for _, f in chain]
+    bounds = [None if rel else f.bounds() for rel, (_, f) in zip(relative, chain)]
+    cols = [array("d") if rel else None for rel in relative]
+    fails = [bytearray() for _ in chain]
     fd, tmp = tempfile.mkstemp(prefix=".scored.", suffix=".jsonl", dir=dst.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:
-        with AtomicJsonl(tmp) as w:  # pass 1: score
+        n = 0
+        with AtomicJsonl(tmp) as w:  # pass 1: score (and decide absolute thresholds)
             raw = read_jsonl(src)
             while rows := list(islice(raw, BLOCK)):
                 _score_block(chain, rows)
                 for r in rows:
                     w.write(r)
-                    for col, (_, f) in zip(cols, chain):
+                    n += 1
+                    for k, (_, f) in enumerate(chain):
                         v = r["scores"].get(f.score_key)
-                        col.append(float("nan") if v is None else float(v))
-        n = len(cols[0]) if cols else 0
-        S = [np.frombuffer(c, dtype=float) if len(c) else np.zeros(0) for c in cols]
+                        if cols[k] is not None:
+                            cols[k].append(float("nan") if v is None else float(v))
+                        else:
+                            lo, hi = bounds[k]
+                            bad = v is not None and ((lo is not None and v < lo) or
+                                                     (hi is not None and v > hi))
+                            fails[k].append(bad)
         alive = np.ones(n, dtype=bool)
-        fails = []
         funnel = []
         real_rows = (context.get("calibration") or {}).get("real_rows") or []
-        for (name, f), s in zip(chain, S):
-            present = ~np.isnan(s)
-            real = None
-            if getattr(f.params, "real_percentile", None) is not None:
-                real = _real_values(f, real_rows)
-                if not len(real):
-                    raise UserError(f"filter '{name}': real_percentile needs real parallel data "
-                                    "scored the same way (data.parallel with quality.calibrate "
-                                    "on); use min/max or keep_top instead")
-            lo, hi = f.bounds(s[alive & present], real)
-            ok = np.ones(n, dtype=bool)
-            if lo is not None:
-                ok &= ~present | (s >= lo)
-            if hi is not None:
-                ok &= ~present | (s <= hi)
-            fail = ~ok
-            fails.append(fail)
+        for k, (name, f) in enumerate(chain):
+            if cols[k] is not None:
+                s = np.frombuffer(cols[k], dtype=float) if n else np.zeros(0)
+                present = ~np.isnan(s)
+                real = None
+                if getattr(f.params, "real_percentile", None) is not None:
+                    real = _real_values(f, real_rows)
+                    if not len(real):
+                        raise UserError(f"filter '{name}': real_percentile needs real parallel "
+                                        "data scored the same way (data.parallel with "
+                                        "quality.calibrate on); use min/max or keep_top instead")
+                lo, hi = f.bounds(s[alive & present], real)
+                ok = np.ones(n, dtype=bool)
+                if lo is not None:
+                    ok &= ~present | (s >= lo)
+                if hi is not None:
+                    ok &= ~present | (s <= hi)
+                fail = ~ok
+                cols[k] = None  # free the scores as soon as the threshold is known
+                fails[k] = fail
+            else:
+                lo, hi = bounds[k]
+                fail = np.frombuffer(bytes(fails[k]), dtype=bool) if n else np.zeros(0, bool)
+                fails[k] = fail
             removed = int((alive & fail).sum())
             step = {"name": name, "type": f.name, "score": f.score_key,
                     "direction": "higher" if f.higher_is_better else "lower",
@@ -103,11 +122,17 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
                     "removed": removed}
             step["removed_share"] = round(removed / step["seen"], 4) if step["seen"] else 0.0
             funnel.append(step)
-            alive &= ok
+            alive &= ~fail
+        mask = np.zeros(n, dtype=np.uint64)  # bit k set: filter k rejects the row
+        for k, fail in enumerate(fails):
+            mask |= fail.astype(np.uint64) << np.uint64(k)
+        del fails
+        names = [name for name, _ in chain]
         scores = {k: {"all": array("d"), "accepted": array("d")} for k in SUMMARY_KEYS}
         with AtomicJsonl(dst) as out:  # pass 2: decide
             for i, r in enumerate(read_jsonl(tmp)):
-                r["rejected_by"] = [name for (name, _), fl in zip(chain, fails) if fl[i]]
+                m = int(mask[i])
+                r["rejected_by"] = [nm for k, nm in enumerate(names) if m >> k & 1] if m else []
                 r["accepted"] = not r["rejected_by"]
                 for k, arrs in scores.items():
                     v = r["scores"].get(k)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import time
+from array import array
 from pathlib import Path
 
 from translate_synth.emit import read_jsonl, write_json, write_splits
 from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters
+from translate_synth.hashset import HashSet
 from translate_synth.ingest import file_sha256
 
 MONITOR_ROWS = 20000
@@ -22,7 +24,8 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                     test: list[dict], heldout_keys: set, train_hashes: set,
                     timings: dict, extra_context: dict | None = None, log=None) -> dict:
     """Write candidates.jsonl and the splits into ``stage``; return the stats sections."""
-    context = {"heldout_keys": heldout_keys, "_dup_seen": set(train_hashes),
+    context = {"heldout_keys": heldout_keys, "_dup_seen": HashSet(train_hashes) if
+               not isinstance(train_hashes, HashSet) else train_hashes.copy(),
                "langs": {"source": cfg.source_lang, "target": cfg.lang}, "warn": log,
                **(extra_context or {})}
     t0 = time.perf_counter()
@@ -66,24 +69,38 @@ def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> d
 
     from translate_synth.collapse import monitor
 
-    def cap(texts):
-        if len(texts) <= MONITOR_ROWS:
-            return texts
-        return random.Random(cfg.seed).sample(texts, MONITOR_ROWS)
+    rng = random.Random(cfg.seed)
 
-    syn = {"source": [], "target": []}
-    scores = {"rt_bleu": [], "rt_chrf": [], "quality": []}
-    for r in read_jsonl(candidates):
-        if not r.get("accepted"):
-            continue
-        side = "target" if r["authentic"] == "source" else "source"
-        syn[side].append(r[side])
-        for k in scores:
-            if r["scores"].get(k) is not None:
-                scores[k].append(r["scores"][k])
-    real = list(read_jsonl(real_train)) if real_train.exists() else []
+    def reservoir(items, k=MONITOR_ROWS):
+        """A seeded uniform sample of at most k items from a stream (bounded memory)."""
+        out = []
+        for n, it in enumerate(items):
+            if n < k:
+                out.append(it)
+            else:
+                j = rng.randrange(n + 1)
+                if j < k:
+                    out[j] = it
+        return out
+
+    scores = {"rt_bleu": array("d"), "rt_chrf": array("d"), "quality": array("d")}
+
+    def synthetic(side):
+        for r in read_jsonl(candidates):
+            if not r.get("accepted"):
+                continue
+            syn_side = "target" if r["authentic"] == "source" else "source"
+            if side == "source":  # collect the score distributions once
+                for k in scores:
+                    if r["scores"].get(k) is not None:
+                        scores[k].append(r["scores"][k])
+            if syn_side == side:
+                yield r[side]
+
+    syn = {side: reservoir(synthetic(side)) for side in ("source", "target")}
+    real = reservoir(read_jsonl(real_train)) if real_train.exists() else []
     sides = {side: {"lang": cfg.source_lang if side == "source" else cfg.lang,
-                    "synthetic": cap(syn[side]), "real_train": cap([r[side] for r in real]),
+                    "synthetic": syn[side], "real_train": [r[side] for r in real],
                     "valid": [r[side] for r in valid]} for side in ("source", "target")}
     return monitor(sides, scores, cfg.collapse.alarms, cfg.seed, cfg.collapse.min_rows,
                    cfg.collapse.rare_k)

@@ -27,6 +27,7 @@ from translate_synth.emit import AtomicJsonl, package_versions, read_jsonl, writ
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint
 from translate_synth.finalize import filter_and_emit, move_staged
+from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.quality import DEFAULT_WEIGHTS, calibrate, sample_pairs
 from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
@@ -105,7 +106,7 @@ class Run:
 
     def _mono(self, kind: str, lang: str, origin: str, skip: set, synth: Synthesiser):
         """Monolingual texts minus duplicates and held-out sentences (counted, never translated)."""
-        stats_list, seen = [], set()
+        stats_list, seen = [], HashSet()
         for f in getattr(self.cfg.data, kind):
             st = InputStats(f.path, kind)
             stats_list.append(st)
@@ -123,7 +124,7 @@ class Run:
 
     def split_real(self) -> tuple[Split, set]:
         split = Split()
-        train_hashes: set = set()
+        train_hashes = HashSet()
         if not self.cfg.data.parallel:
             return split, train_hashes
         plan, counts = plan_split(self._parallel(False), self.cfg.split, self.cfg.seed)

@@ -17,6 +17,7 @@ from translate_synth.config import build_config
 from translate_synth.emit import AtomicJsonl, read_jsonl, write_json
 from translate_synth.errors import UserError
 from translate_synth.finalize import filter_and_emit, move_staged
+from translate_synth.hashset import HashSet
 from translate_synth.text import norm_key, stable_int
 
 # config sections that need the model (or new inputs): changing them needs a new `run`
@@ -62,7 +63,7 @@ def refilter(out: Path, overrides: list[str], log=None) -> dict:
         valid = list(read_jsonl(out / "valid.jsonl"))
         test = list(read_jsonl(out / "test.jsonl"))
         heldout = {norm_key(r[side]) for r in valid + test for side in ("source", "target")}
-        train_hashes, seen = set(), set()
+        train_hashes, seen = HashSet(), set()
         with AtomicJsonl(work / "real_train.jsonl") as w:
             for r in read_jsonl(out / "train.jsonl"):
                 if r.get("origin") == "real" and r["id"] not in seen:

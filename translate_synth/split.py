@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from translate_synth.config import SplitConfig
+from translate_synth.hashset import HashSet
 from translate_synth.text import digest, norm_key, stable_int
 
 
@@ -36,7 +37,7 @@ class Split:
 
 def plan_split(pairs: Iterable[tuple[str, str]], cfg: SplitConfig, seed: int) -> tuple[dict, dict]:
     """First pass: {pair hash: "valid"|"test"} for the held-out pairs, and counts."""
-    ranks, hashes, seen = array("Q"), array("Q"), set()
+    ranks, hashes, seen = array("Q"), array("Q"), HashSet()
     total = dups = 0
     for s, t in pairs:
         total += 1
@@ -62,7 +63,7 @@ def route(pairs_again: Callable[[], Iterator[tuple[str, str]]], plan: dict,
           split: Split) -> Iterator[dict]:
     """Second pass: fill split.valid/test, yield the real training rows (deduplicated)."""
     buckets = {"valid": [], "test": []}
-    seen = set()
+    seen = HashSet()
     for s, t in pairs_again():
         h = stable_int(norm_key(s), norm_key(t))
         if h in seen:
@@ -76,7 +77,7 @@ def route(pairs_again: Callable[[], Iterator[tuple[str, str]]], plan: dict,
             split.heldout_keys.update((norm_key(r["source"]), norm_key(r["target"])))
     split.valid, split.test = buckets["valid"], buckets["test"]
     leaked = kept = 0
-    seen.clear()
+    seen = HashSet()
     for s, t in pairs_again():
         h = stable_int(norm_key(s), norm_key(t))
         if h in seen or h in plan:

@@ -19,6 +19,8 @@ ALWAYS_LAST = ("quality",)  # always scored (no threshold unless configured)
 
 def validate_specs(specs: list[dict]) -> list[dict]:
     """Check each ``{type: ..., name: ..., **params}``; raise ValueError naming the entry."""
+    if len(specs) > 60:
+        raise ValueError(f"filters: {len(specs)} filters; at most 60 are supported")
     out, names, keys = [], set(), {}
     for i, spec in enumerate(specs):
         spec = dict(spec)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from translate_synth.filters.base import Filter, Flag, StoredScore, register
+from translate_synth.hashset import HashSet
 from translate_synth.text import norm_key, stable_int
 
 
@@ -63,7 +64,7 @@ class Duplicate(Filter):
 
     def score(self, rows):
         exact = self.params.mode == "exact"
-        seen = self.context.setdefault("_dup_seen_exact" if exact else "_dup_seen", set())
+        seen = self.context.setdefault("_dup_seen_exact" if exact else "_dup_seen", HashSet())
         out = []
         for r in rows:
             k = stable_int(r["source"], r["target"]) if exact else \

@@ -59,7 +59,8 @@ def gather(run_dir: Path) -> dict:
     hist = {k: {"accepted": array("d"), "rejected": array("d")} for k in ("rt_bleu", "rt_chrf")}
     lengths = {"real": _Reservoir(LENGTH_SAMPLE, seed), "synthetic": _Reservoir(LENGTH_SAMPLE,
                                                                                  seed + 1)}
-    best, worst, q_all = [], [], []
+    best, worst = [], []
+    q_all, q_line = array("d"), array("q")
     rejected: dict[str, list] = {}
     cands = run_dir / "candidates.jsonl"
     n = 0
@@ -78,7 +79,8 @@ def gather(run_dir: Path) -> dict:
                 syn = "target" if r.get("authentic") == "source" else "source"
                 lengths["synthetic"].add(len(r[syn]))
                 q = r.get("scores", {}).get("quality", r.get("scores", {}).get("rt_chrf", 0.0))
-                q_all.append((q, i))
+                q_all.append(q)
+                q_line.append(i)
                 item = (q, -i, _example(r))
                 heapq.heappush(best, item) if len(best) < EXAMPLES else \
                     heapq.heappushpop(best, item)
@@ -92,9 +94,11 @@ def gather(run_dir: Path) -> dict:
                     bucket.append(_example(r))
     median = []
     if q_all:
-        q_all.sort()
-        mid = len(q_all) // 2
-        want = {i for _, i in q_all[max(0, mid - 1): mid + 2]}
+        import numpy as np
+
+        order = np.argsort(np.frombuffer(q_all, dtype=float), kind="stable")
+        mid = len(order) // 2
+        want = {q_line[int(j)] for j in order[max(0, mid - 1): mid + 2]}
         with open(cands, encoding="utf-8") as fh:
             for i, line in enumerate(fh):
                 if i in want:
