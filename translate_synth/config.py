@@ -101,6 +101,8 @@ class Decoding(Strict):
     top_p: float = Field(1.0, gt=0, le=1)
     top_k: int = Field(0, ge=0)
     max_new_tokens: int = Field(256, ge=1, le=4096)
+    min_new_tokens: int = Field(0, ge=0, le=4096, description="force at least this many "
+                                "tokens (benchmarks with random weights)")
     batch_size: int = Field(16, ge=1, le=4096)
     max_tokens: int = Field(4096, ge=16, description="token budget of a batch (padded "
                             "source tokens); batches are length-bucketed")

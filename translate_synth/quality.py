@@ -60,7 +60,8 @@ def features(row: dict, langs: dict) -> dict[str, float | None]:
         "length_dev": abs(math.log(max(1, len(syn)) / max(1, len(auth)))),
         "length_logratio": math.log(max(1, len(syn)) / max(1, len(auth))),
         "rt_length_dev": abs(math.log(max(1, len(row.get("roundtrip") or "")) / max(1, len(auth)))),
-        "langid_syn": confidence(syn, lang) if lang and known(lang) else None,
+        "langid_syn": sc["langid_synthetic"] if sc.get("langid_synthetic") is not None else (
+            confidence(syn, lang) if lang and known(lang) else None),
     }
 
 

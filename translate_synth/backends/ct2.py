@@ -127,6 +127,7 @@ class CT2Translator(TransformersTranslator):
         max_len = min(max(1, decoding.max_new_tokens - (1 if self._forces_eos else 0)),
                       self._max_pos)
         kw = dict(max_decoding_length=max_len, num_hypotheses=n, return_scores=False,
+                  min_decoding_length=min(decoding.min_new_tokens, max_len),
                   max_batch_size=decoding.max_tokens, batch_type="tokens")
         if decoding.sampling:
             kw.update(beam_size=1, sampling_topk=decoding.top_k or 0,

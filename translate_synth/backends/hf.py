@@ -162,6 +162,8 @@ class TransformersTranslator(Translator):
     # ------------------------------------------------------------ generation
     def _gen_kwargs(self, decoding: Decoding, n: int, max_len: int) -> dict:
         kw = dict(max_new_tokens=min(decoding.max_new_tokens, max_len), num_return_sequences=n)
+        if decoding.min_new_tokens:
+            kw["min_new_tokens"] = min(decoding.min_new_tokens, kw["max_new_tokens"])
         if decoding.sampling:
             kw.update(do_sample=True, num_beams=1, temperature=decoding.temperature,
                       top_p=decoding.top_p, top_k=decoding.top_k or None)

@@ -18,6 +18,7 @@ def identifier():
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+@lru_cache(maxsize=256)
 def known(lang: str) -> bool:
     return ALIASES.get(lang, lang) in identifier().nb_classes
 
