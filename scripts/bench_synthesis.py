@@ -31,9 +31,19 @@ sys.path.insert(0, str(REPO / "tests"))
 
 
 def sentences(n: int) -> list[str]:
+    """Real WEB verses, for the real bergamot model."""
     lines = (REPO / "translate_synth" / "data" / "web.en.txt").read_text().splitlines()
     rng = random.Random(0)
     return [rng.choice(lines) for _ in range(n)]
+
+
+def model_sentences(n: int) -> list[str]:
+    """Sentences in the random model's toy vocabulary: about 25 source tokens each, as real
+    sentences give with a real 32k-piece vocabulary (long verses through the toy 300-piece
+    vocabulary would be ~85 near-character tokens and make the encoder dominate unrealistically)."""
+    import tiny_models
+
+    return [e for e, _ in tiny_models.toy_parallel(n=n, seed=0)]
 
 
 def timed(fn) -> float:
@@ -63,7 +73,7 @@ def main() -> int:
     if not (base / "config.json").exists():
         print(f"building the opus-mt-base-shaped model in {base} ...", file=sys.stderr)
         tiny_models.make_tiny_marian(base, **tiny_models.BASE_SHAPE)
-    texts = sentences(n)
+    texts = model_sentences(n)
     rows = []
 
     tok = AutoTokenizer.from_pretrained(base)
