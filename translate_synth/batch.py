@@ -33,18 +33,49 @@ def _run_one(lang: str, config_dir: Path | None, out: Path, extra: list[str]) ->
             "error": None if p.returncode == 0 else reason.removeprefix("error: ")}
 
 
+def _on_ray(langs, config_dir, out, sets, limit, address) -> list[dict]:
+    """One Ray task per language on the cluster (configs resolved here, on the driver)."""
+    from translate_synth.config import find_lang_config, load_config
+    from translate_synth.errors import UserError
+    from translate_synth.executors.ray_exec import run_languages
+
+    cfgs, results = [], []
+    for lang in langs:
+        try:
+            path = find_lang_config(lang, Path(config_dir) if config_dir else None)
+            overrides = list(sets) + ([f"data.limit={limit}"] if limit is not None else [])
+            cfgs.append(load_config(path, overrides))
+        except UserError as e:
+            results.append({"lang": lang, "ok": False, "exit_code": 2, "seconds": None,
+                            "error": str(e)})
+    t0 = time.perf_counter()
+    for r in run_languages(cfgs, out, address):
+        results.append({**r, "exit_code": 0 if r["ok"] else 2,
+                        "seconds": round(time.perf_counter() - t0, 1)})
+    order = {lang: i for i, lang in enumerate(langs)}
+    return sorted(results, key=lambda r: order[r["lang"]])
+
+
 def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs: int = 1,
-              extra: list[str] = (), echo=print) -> dict:
+              extra: list[str] = (), echo=print, executor: str = "local",
+              sets: list[str] = (), limit: int | None = None,
+              ray_address: str | None = None) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(_run_one, lang, config_dir, out, list(extra)) for lang in langs]
-        for f in futures:
-            r = f.result()
-            results.append(r)
-            echo(f"[batch] {r['lang']}: " + ("ok" if r["ok"] else f"FAILED: {r['error']}") +
-                 f" ({r['seconds']} s)")
+    if executor == "ray":
+        results = _on_ray(langs, config_dir, out, sets, limit, ray_address)
+        for r in results:
+            echo(f"[batch] {r['lang']}: " + ("ok" if r["ok"] else f"FAILED: {r['error']}"))
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(_run_one, lang, config_dir, out, list(extra))
+                       for lang in langs]
+            for f in futures:
+                r = f.result()
+                results.append(r)
+                echo(f"[batch] {r['lang']}: " + ("ok" if r["ok"] else f"FAILED: {r['error']}")
+                     + f" ({r['seconds']} s)")
     done = [out / r["lang"] for r in results if r["ok"]]
     rows = []
     if done:

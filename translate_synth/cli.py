@@ -107,8 +107,12 @@ def _quote(s: str) -> str:
 @click.option("--quiet", is_flag=True, help="no progress bars or progress lines")
 @click.option("--no-cache", is_flag=True, help="do not read or write the translation cache")
 @click.option("--cache-dir", type=click.Path(), help="translation cache location (cache.dir)")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="where stages run: this process (default) or Ray Data")
+@click.option("--ray-address", help="join this Ray cluster (executor ray)")
 def run(lang, config, out, model, backend, parallel, source_mono, target_mono, limit, seed, sets,
-        restart, fail_on_collapse, no_report, track, quiet, no_cache, cache_dir):
+        restart, fail_on_collapse, no_report, track, quiet, no_cache, cache_dir, executor,
+        ray_address):
     """Synthesise, score, filter and emit a training set for one language."""
     if not lang and not config:
         raise UserError("give --lang L (a shipped config) or --config FILE")
@@ -118,16 +122,21 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
         sets = (*sets, f"tracking={track}")
     if no_cache:
         sets = (*sets, "cache.enabled=false")
+    if executor:
+        sets = (*sets, f"executor.name={executor}")
+    if ray_address:
+        sets = (*sets, f"executor.address={ray_address}")
     cfg = resolve_config(lang, config, out, model, backend, parallel, source_mono, target_mono,
                          limit, seed, sets, cache_dir)
-    from translate_synth.pipeline import run as run_pipeline
+    from translate_synth import progress
     from translate_synth.summary import print_summary
 
-    from translate_synth import progress
 
     progress.QUIET = quiet
     log = progress.log
-    result = run_pipeline(cfg, Path(cfg.output.dir), restart=restart, log=log)
+    from translate_synth.executors import run as run_executor
+
+    result = run_executor(cfg, Path(cfg.output.dir), log=log, restart=restart)
     print_summary(result)
     if not no_report:
         from translate_synth.report import write_report
@@ -191,7 +200,10 @@ def report(run_dirs, out):
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
               help="override for every language")
 @click.option("--limit", type=int, help="read at most N lines from each input")
-def batch(langs_, config_dir, out, jobs, sets, limit):
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
+              show_default=True, help="ray: one task per language on the Ray cluster")
+@click.option("--ray-address", help="join this Ray cluster")
+def batch(langs_, config_dir, out, jobs, sets, limit, executor, ray_address):
     """Run several languages; continue past failures; write OUT/summary.{json,md} + report."""
     from translate_synth.batch import run_batch
 
@@ -200,7 +212,8 @@ def batch(langs_, config_dir, out, jobs, sets, limit):
         extra += ["--limit", str(limit)]
     langs_list = [x.strip() for x in langs_.split(",") if x.strip()]
     summary = run_batch(langs_list, Path(out), Path(config_dir) if config_dir else None, jobs,
-                        extra, echo=click.echo)
+                        extra, echo=click.echo, executor=executor, sets=list(sets),
+                        limit=limit, ray_address=ray_address)
     if summary["failed"]:
         click.echo("error: failed: " + "; ".join(
             f"{r['lang']} ({r['error']})" for r in summary["languages"] if r["status"] != "ok"),

@@ -169,6 +169,16 @@ class CacheConfig(Strict):
                             "$XDG_CACHE_HOME/translate-synth or ~/.cache/translate-synth")
 
 
+class ExecutorConfig(Strict):
+    name: Literal["local", "ray"] = "local"
+    address: str | None = Field(None, description="Ray cluster address (default: start Ray "
+                                "locally)")
+    actors: int = Field(1, ge=1, description="synthesis actors: one model each")
+    num_gpus_per_actor: float | None = Field(None, ge=0, description="null: 1 when the "
+                                             "cluster has a GPU per actor, else 0")
+    batch_size: int = Field(256, ge=1, description="inputs per map_batches call")
+
+
 class QualityConfig(Strict):
     """The combined quality score (scores.quality) and the model scores behind it."""
 
@@ -273,6 +283,7 @@ class Config(Strict):
     collapse: CollapseConfig = CollapseConfig()
     tracking: Literal["none", "comet"] = "none"
     cache: CacheConfig = CacheConfig()
+    executor: ExecutorConfig = ExecutorConfig()
     output: OutputConfig = OutputConfig()
 
     @field_validator("codes", "source_codes")

@@ -29,6 +29,7 @@ class Job:
     source: str | None = None  # the real texts we start from (one or both)
     target: str | None = None
     side: str | None = None  # paraphrase: the side that gets replaced
+    key: int | None = None  # an executor's input index, copied to rows as "_in"
 
 
 @dataclass
@@ -46,6 +47,11 @@ class SynthStats:
                     "skipped": {k.split(":", 1)[1]: v for k, v in sorted(self.skipped.items())
                                 if k.startswith(o + ":")}}
                 for o in sorted(set(self.inputs) | set(self.rows))}
+
+
+def _nones():
+    while True:
+        yield None
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -97,18 +103,21 @@ class Synthesiser:
                 self.tr.check(lang, other, rt)
 
     # ------------------------------------------------------------ the three kinds
-    def back_translation(self, texts: Iterable[str]) -> Iterator[list[dict]]:
-        jobs = (Job("bt", "target", target=t) for t in texts)
+    def back_translation(self, texts: Iterable[str], keys=None) -> Iterator[list[dict]]:
+        keys = keys if keys is not None else _nones()
+        jobs = (Job("bt", "target", target=t, key=k) for t, k in zip(texts, keys))
         yield from self._run(jobs, "bt")
 
-    def forward_translation(self, texts: Iterable[str]) -> Iterator[list[dict]]:
-        jobs = (Job("ft", "source", source=s) for s in texts)
+    def forward_translation(self, texts: Iterable[str], keys=None) -> Iterator[list[dict]]:
+        keys = keys if keys is not None else _nones()
+        jobs = (Job("ft", "source", source=s, key=k) for s, k in zip(texts, keys))
         yield from self._run(jobs, "ft")
 
-    def paraphrase(self, pairs: Iterable[tuple[str, str]]) -> Iterator[list[dict]]:
+    def paraphrase(self, pairs: Iterable[tuple[str, str]], keys=None) -> Iterator[list[dict]]:
+        keys = keys if keys is not None else _nones()
         jobs = (Job("paraphrase", "target" if side == "source" else "source",
-                    source=s, target=t, side=side)
-                for s, t in pairs for side in self.para.sides)
+                    source=s, target=t, side=side, key=k)
+                for (s, t), k in zip(pairs, keys) for side in self.para.sides)
         yield from self._run(jobs, "paraphrase")
 
     # ------------------------------------------------------------ chunked work
@@ -141,13 +150,15 @@ class Synthesiser:
         a, b = (self.tgt, self.src) if auth_side == "target" else (self.src, self.tgt)
         hyps = self.tr.translate(texts, a, b, self.decoding, n=1, seed=self.cfg.seed)
         rows = []
-        for text, (hyp,) in zip(texts, hyps):
+        for job, text, (hyp,) in zip(chunk, texts, hyps):
             if not hyp:
                 self.stats.skipped[f"{origin}:empty_output"] += 1
                 continue
             src, tgt = (hyp, text) if auth_side == "target" else (text, hyp)
             rows.append({"id": f"{origin}-{digest(origin, text)}", "origin": origin,
                          "source": src, "target": tgt, "authentic": auth_side})
+            if job.key is not None:
+                rows[-1]["_in"] = job.key
         return rows
 
     def _paraphrase_chunk(self, chunk: list[Job]) -> list[dict]:
@@ -185,6 +196,8 @@ class Synthesiser:
                                  "origin": "paraphrase", "source": src, "target": tgt,
                                  "authentic": job.authentic, "method": method,
                                  "paraphrase_of": orig})
+                    if job.key is not None:
+                        rows[-1]["_in"] = job.key
         return rows
 
     def model_scores(self, rows: list[dict]) -> list[dict]:

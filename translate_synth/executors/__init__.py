@@ -1,0 +1,23 @@
+"""Executors: where a run's stages execute. ``local`` (default: this process) or ``ray``.
+
+The local executor never imports Ray; ``ray`` needs ``pip install "translate-synth[ray]"``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from translate_synth.errors import UserError
+
+
+def run(cfg, out_root: Path, log, restart: bool = False):
+    if cfg.executor.name == "local":
+        from translate_synth.pipeline import run as run_local
+
+        return run_local(cfg, out_root, log=log, restart=restart)
+    try:
+        from translate_synth.executors import ray_exec
+    except ImportError:
+        raise UserError("executor ray needs Ray: pip install 'translate-synth[ray]' "
+                        "(or use --executor local)") from None
+    return ray_exec.run(cfg, out_root, log=log, restart=restart)
