@@ -15,7 +15,6 @@ and hash per accepted candidate; rows are read back from disk by offset.
 from __future__ import annotations
 
 import json
-import math
 from array import array
 from pathlib import Path
 
@@ -75,10 +74,11 @@ class Accepted:
         h = np.frombuffer(self.hashes, dtype=np.uint64)
         return set(np.argsort(h, kind="stable")[:k].tolist())
 
-    def best_first(self, idx: list[int]) -> list[int]:
-        s = np.frombuffer(self.scores, dtype=float)
-        return sorted(idx, key=lambda i: (math.isnan(s[i]), -s[i] if not math.isnan(s[i]) else 0,
-                                          i))
+    def best_first(self, idx: np.ndarray) -> np.ndarray:
+        """Indices by score, best first; rows without a score last; ties by input order."""
+        s = np.frombuffer(self.scores, dtype=float)[idx]
+        missing = np.isnan(s)
+        return idx[np.lexsort((idx, -np.nan_to_num(s, nan=0.0), missing))]
 
 
 def _interleave(n_a: int, n_b: int):
@@ -93,14 +93,17 @@ def _interleave(n_a: int, n_b: int):
             j += 1
 
 
-def write_stage(stage, acc: Accepted, syn_idx: list[int], real_path: Path, n_real_rows: int,
+def write_stage(stage, acc: Accepted, syn_idx: np.ndarray, real_path: Path, n_real_rows: int,
                 out: Path, fields, tag_bt: bool, writer) -> dict:
-    idx = [i for i in syn_idx if ORIGINS[acc.origins[i]] in stage.origins]
+    codes = np.frombuffer(acc.origins, dtype=np.int8)[syn_idx] if len(syn_idx) else \
+        np.zeros(0, np.int8)
+    want = np.isin(codes, [ORIGINS.index(o) for o in stage.origins])
+    idx = syn_idx[want]
     if stage.order == "best_first":
         idx = acc.best_first(idx)
     R = n_real_rows
     if stage.synthetic == 0:
-        n_real, idx = R, []
+        n_real, idx = R, idx[:0]
     elif stage.real == 0 or R == 0:
         n_real = 0
     else:
@@ -130,7 +133,7 @@ def write_stage(stage, acc: Accepted, syn_idx: list[int], real_path: Path, n_rea
     syn = iter(idx)
     with writer(out / f"train.{stage.name}.jsonl") as w:
         for which in _interleave(n_real, len(idx)):
-            r = next(reals) if which == "a" else acc.row(next(syn))
+            r = next(reals) if which == "a" else acc.row(int(next(syn)))
             row = project(r, fields, tag_bt)
             if stage.weights:
                 row["weight"] = stage.weights.get(row["origin"] if row["origin"] == "real"

@@ -161,7 +161,11 @@ def write_splits(real_train: Path | None, candidates: Path, valid: list[dict], t
                     count(name, "real")
         stages = {}
         if cur.enabled:
-            syn_idx = [i for i in range(len(acc)) if i not in held]
+            import numpy as np
+
+            syn_idx = np.arange(len(acc), dtype=np.int64)
+            if held:
+                syn_idx = syn_idx[~np.isin(syn_idx, np.fromiter(held, dtype=np.int64))]
             for stage in cur.stages:
                 stages[stage.name] = write_stage(stage, acc, syn_idx, real_train, n_real, out,
                                                  TRAIN_FIELDS, cur.tag_bt, AtomicJsonl)

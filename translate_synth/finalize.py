@@ -83,7 +83,7 @@ def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> d
                     out[j] = it
         return out
 
-    scores = {"rt_bleu": array("d"), "rt_chrf": array("d"), "quality": array("d")}
+    scores = {"rt_bleu": array("f"), "rt_chrf": array("f"), "quality": array("f")}
 
     def synthetic(side):
         for r in read_jsonl(candidates):
