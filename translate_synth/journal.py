@@ -21,6 +21,7 @@ from pathlib import Path
 from translate_synth import __version__
 from translate_synth.emit import AtomicJsonl, read_jsonl, write_json
 from translate_synth.errors import UserError
+from translate_synth.ingest import file_sha256 as _sha
 
 # config keys that do not change any output row (where outputs go, how a run is shown/logged)
 VOLATILE_KEYS = ("output", "tracking", "report", "executor", "cache")
@@ -119,10 +120,3 @@ def counter_delta(before: dict[str, Counter], after: dict[str, Counter]) -> dict
     return {name: {k: v - before[name].get(k, 0) for k, v in after[name].items()
                    if v - before[name].get(k, 0)} for name in after}
 
-
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
