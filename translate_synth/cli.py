@@ -91,7 +91,7 @@ def _quote(s: str) -> str:
 @click.option("--config", "config", type=click.Path(), help="a config file instead of the shipped one")
 @click.option("--out", help="output root: files go to OUT/<lang>/ (default: output.dir, 'out')")
 @click.option("--model", help="model id or local path (model.id)")
-@click.option("--backend", help="transformers or bergamot (model.backend)")
+@click.option("--backend", help="transformers, ctranslate2 or bergamot (model.backend)")
 @click.option("--parallel", multiple=True, help="real parallel file (repeatable)")
 @click.option("--source-mono", multiple=True, help="source-language text (repeatable)")
 @click.option("--target-mono", multiple=True, help="target-language text (repeatable)")

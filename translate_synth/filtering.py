@@ -30,12 +30,33 @@ BLOCK = 2000
 SUMMARY_KEYS = ("rt_bleu", "rt_chrf", "quality")
 
 
-def _summary(values) -> dict:
-    if not len(values):
-        return {"n": 0, "mean": None, "median": None}
-    v = np.frombuffer(values, dtype=np.float32).astype(np.float64)
-    return {"n": len(v), "mean": round(float(v.mean()), 4),
-            "median": round(float(np.median(v)), 4)}
+class _Summary:
+    """Exact count and mean; median exact up to ``SAMPLE`` values, else from a seeded uniform
+    sample of that size (bounded memory for any corpus)."""
+
+    SAMPLE = 100_000
+
+    def __init__(self, seed: int = 0):
+        import random
+
+        self.n, self.total, self.values, self.rng = 0, 0.0, array("f"), random.Random(seed)
+
+    def append(self, v: float) -> None:
+        self.n += 1
+        self.total += v
+        if len(self.values) < self.SAMPLE:
+            self.values.append(v)
+        else:
+            j = self.rng.randrange(self.n)
+            if j < self.SAMPLE:
+                self.values[j] = v
+
+    def as_dict(self) -> dict:
+        if not self.n:
+            return {"n": 0, "mean": None, "median": None}
+        v = np.frombuffer(self.values, dtype=np.float32).astype(np.float64)
+        return {"n": self.n, "mean": round(self.total / self.n, 4),
+                "median": round(float(np.median(v)), 4)}
 
 
 def _score_block(chain, rows) -> None:
@@ -110,7 +131,7 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
                 fails[k] = fail
             else:
                 lo, hi = bounds[k]
-                fail = np.frombuffer(bytes(fails[k]), dtype=bool) if n else np.zeros(0, bool)
+                fail = np.frombuffer(fails[k], dtype=bool) if n else np.zeros(0, bool)
                 fails[k] = fail
             removed = int((alive & fail).sum())
             step = {"name": name, "type": f.name, "score": f.score_key,
@@ -127,8 +148,7 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
             mask |= fail.astype(np.uint64) << np.uint64(k)
         del fails
         names = [name for name, _ in chain]
-        # float32 is plenty for a mean and median reported to 4 decimals, at half the memory
-        scores = {k: {"all": array("f"), "accepted": array("f")} for k in SUMMARY_KEYS}
+        scores = {k: {"all": _Summary(), "accepted": _Summary()} for k in SUMMARY_KEYS}
         with AtomicJsonl(dst) as out:  # pass 2: decide
             for i, r in enumerate(read_jsonl(tmp)):
                 m = int(mask[i])
@@ -143,6 +163,6 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
                 out.write(r)
     finally:
         tmp.unlink(missing_ok=True)
-    score_stats = {k: {part: _summary(vals) for part, vals in arrs.items()}
+    score_stats = {k: {part: vals.as_dict() for part, vals in arrs.items()}
                    for k, arrs in scores.items()}
     return funnel, score_stats
