@@ -275,6 +275,7 @@ class Run:
                              update={"sampling": False})).model_dump(),
                          "paraphrase_sampling": syn.paraphrase.sampling.model_dump()},
             "signatures": scorer.signatures(),
+            "metric_engines": {"rt_bleu": "sacrebleu", "rt_chrf": scorer.chrf_engine},
             "metric_args": metric_args(cfg.scoring),
             "config": cfg.model_dump(mode="json"),
             "packages": package_versions(),
