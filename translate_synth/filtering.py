@@ -78,6 +78,9 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
     """(funnel, score summary). ``context``: held-out keys, real pair hashes, ``langs``, and
     optionally ``calibration`` (quality weights and ``real_rows`` for ``real_percentile``)."""
     chain = build_filters(specs, context)
+    if len(chain) > 64:
+        raise UserError(f"filters: {len(chain)} filters configured, at most 64 are supported; "
+                        "merge or drop some")
     # a filter with an absolute threshold is decided in pass 1 (one byte a row); only filters
     # with a relative threshold keep their scores (8 bytes a row) until it is resolved
     relative = [getattr(f.params, "keep_top", None) is not None or
@@ -107,6 +110,10 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
                                                      (hi is not None and v > hi))
                             fails[k].append(bad)
         alive = np.ones(n, dtype=bool)
+        # bit k set: filter k rejects the row (the smallest unsigned type with a bit per filter)
+        mtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                     if np.iinfo(t).bits >= len(chain))
+        mask = np.zeros(n, dtype=mtype)
         funnel = []
         real_rows = (context.get("calibration") or {}).get("real_rows") or []
         for k, (name, f) in enumerate(chain):
@@ -143,9 +150,8 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
             step["removed_share"] = round(removed / step["seen"], 4) if step["seen"] else 0.0
             funnel.append(step)
             alive &= ~fail
-        mask = np.zeros(n, dtype=np.uint64)  # bit k set: filter k rejects the row
-        for k, fail in enumerate(fails):
-            mask |= fail.astype(np.uint64) << np.uint64(k)
+            mask[fail] |= mtype(1 << k)
+            fails[k] = fail = None  # one filter's flags at a time
         del fails
         names = [name for name, _ in chain]
         scores = {k: {"all": _Summary(), "accepted": _Summary()} for k in SUMMARY_KEYS}
