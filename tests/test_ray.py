@@ -33,6 +33,7 @@ def test_ray_executor_writes_the_same_files_as_local(tmp_path, tiny_nllb, sw_cor
         res = CliRunner().invoke(main, ["run", "--config", str(cfg), "--out", str(tmp_path / ex),
                                         "--executor", ex, "--no-cache", "--no-report",
                                         "--set", "executor.actors=2",
+                                        "--set", "executor.cpus_per_actor=0.5",
                                         "--set", "executor.batch_size=16"])
         assert res.exit_code == 0, res.output
         outs[ex] = {f: (tmp_path / ex / "sw" / f).read_bytes() for f in FILES}
@@ -40,8 +41,70 @@ def test_ray_executor_writes_the_same_files_as_local(tmp_path, tiny_nllb, sw_cor
         assert outs["ray"][f] == outs["local"][f], f
     st = {ex: json.loads((tmp_path / ex / "sw" / "stats.json").read_text())
           for ex in ("local", "ray")}
-    assert st["ray"]["synthesis"] == st["local"]["synthesis"]
-    assert st["ray"]["filters"] == st["local"]["filters"]
+    for key in ("inputs", "real", "synthesis", "filters", "emitted", "curriculum",
+                "model_sentences_translated"):
+        assert st["ray"][key] == st["local"][key], key
+    assert st["ray"]["synthesis"]["bt"]["rows"] > 0 and st["ray"]["real"]["valid"] == 5
+
+
+def test_too_many_actors_for_the_cpus_is_a_clear_error(tmp_path, tiny_nllb, sw_corpus, ray_local):
+    cfg = _config(tmp_path, tiny_nllb, sw_corpus)
+    res = CliRunner().invoke(main, ["run", "--config", str(cfg), "--out", str(tmp_path / "o"),
+                                    "--executor", "ray", "--no-cache", "--no-report",
+                                    "--set", "executor.actors=2"])
+    assert res.exit_code == 2
+    assert "executor.actors x executor.cpus_per_actor = 2 CPUs" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_bad_file_on_ray_gives_the_local_one_line_error(tmp_path, ray_local):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("uma frase boa\n".encode() + b"caf\xe9 com leite\n")
+    errs = {}
+    for ex in ("local", "ray"):
+        res = CliRunner().invoke(main, ["run", "--lang", "pt", "--target-mono", str(bad),
+                                        "--out", str(tmp_path / ex), "--executor", ex,
+                                        "--no-report", "--no-cache"])
+        assert res.exit_code == 2, res.output
+        errs[ex] = res.stderr.strip().splitlines()[-1]
+    assert errs["ray"] == errs["local"]
+    assert f"{bad}:2: not UTF-8 (byte 0xe9 at column 4)" in errs["ray"]
+    assert not (tmp_path / "ray" / "pt").exists()
+
+
+ARGS = ["run", "--lang", "pt", "--no-cache", "--no-report", "--limit", "30",
+        "--set", "synthesis.chunk_size=8", "--set", "split.valid=4", "--set", "split.test=4"]
+
+
+def _cli(out, executor, fault=None):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("TRANSLATE_SYNTH_FAULT", None)
+    if fault:
+        env["TRANSLATE_SYNTH_FAULT"] = fault
+    return subprocess.run([sys.executable, "-m", "translate_synth", *ARGS, "--out", str(out),
+                           "--executor", executor], env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.mark.parametrize("killed_on, resumed_on, point", [("ray", "ray", "chunk:ft:1"),
+                                                         ("local", "ray", "chunk:bt:2"),
+                                                         ("ray", "local", "chunk:paraphrase:0")])
+def test_killed_run_resumes_across_executors(tmp_path, killed_on, resumed_on, point):
+    base = _cli(tmp_path / "base", "local")
+    assert base.returncode == 0, base.stderr
+    killed = _cli(tmp_path / "x", killed_on, fault=point)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert not (tmp_path / "x" / "pt" / "manifest.json").exists()
+    resumed = _cli(tmp_path / "x", resumed_on)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming:" in resumed.stderr
+    for f in FILES:
+        assert (tmp_path / "x" / "pt" / f).read_bytes() == \
+            (tmp_path / "base" / "pt" / f).read_bytes(), f
+    st = {d: json.loads((tmp_path / d / "pt" / "stats.json").read_text()) for d in ("base", "x")}
+    assert st["x"]["synthesis"] == st["base"]["synthesis"]
+    assert st["x"]["model_sentences_translated"] < st["base"]["model_sentences_translated"]
 
 
 def test_the_local_executor_never_imports_ray(tmp_path):

@@ -174,9 +174,17 @@ class ExecutorConfig(Strict):
     address: str | None = Field(None, description="Ray cluster address (default: start Ray "
                                 "locally)")
     actors: int = Field(1, ge=1, description="synthesis actors: one model each")
+    cpus_per_actor: float = Field(1.0, gt=0, description="CPUs each synthesis actor holds "
+                                  "(leave some for the stateless stages)")
     num_gpus_per_actor: float | None = Field(None, ge=0, description="null: 1 when the "
                                              "cluster has a GPU per actor, else 0")
-    batch_size: int = Field(256, ge=1, description="inputs per map_batches call")
+    batch_size: int = Field(256, ge=1, description="rows per map_batches call in the "
+                            "stateless stages (input keys, filter scores)")
+    shuffle: Literal["sort", "hash"] = Field("sort", description="Ray's shuffle for dedup, "
+                                             "split and chunking: sort (task-based, small "
+                                             "fixed cost) or hash (actor-based, for big data)")
+    shuffle_partitions: int | None = Field(None, ge=1, description="partitions per shuffle "
+                                           "(null: 2 per cluster CPU)")
 
 
 class QualityConfig(Strict):

@@ -59,13 +59,20 @@ class _Summary:
                 "median": round(float(np.median(v)), 4)}
 
 
-def _score_block(chain, rows) -> None:
+def _score_block(chain, rows, prescored=frozenset()) -> None:
     for _, f in chain:
+        if f.score_key in prescored:  # scored already (elsewhere): keep it, in chain order
+            for r in rows:
+                v = r["scores"].pop(f.score_key, None)
+                if v is not None:
+                    r["scores"][f.score_key] = v
+            continue
+        stored = isinstance(f, StoredScore)
         for r, v in zip(rows, f.score(rows)):
+            if not stored:  # recomputed: no stale value, and keys in chain order
+                r["scores"].pop(f.score_key, None)
             if v is not None:
                 r["scores"][f.score_key] = v
-            elif not isinstance(f, StoredScore):  # recomputed and not applicable: no stale value
-                r["scores"].pop(f.score_key, None)
 
 
 def _real_values(f, real_rows: list[dict]) -> np.ndarray:
@@ -76,7 +83,8 @@ def _real_values(f, real_rows: list[dict]) -> np.ndarray:
 
 def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tuple[list, dict]:
     """(funnel, score summary). ``context``: held-out keys, real pair hashes, ``langs``, and
-    optionally ``calibration`` (quality weights and ``real_rows`` for ``real_percentile``)."""
+    optionally ``calibration`` (quality weights and ``real_rows`` for ``real_percentile``) and
+    ``prescored`` (score keys of stateless filters an executor has computed already)."""
     chain = build_filters(specs, context)
     if len(chain) > 64:
         raise UserError(f"filters: {len(chain)} filters configured, at most 64 are supported; "
@@ -96,7 +104,7 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
         with AtomicJsonl(tmp) as w:  # pass 1: score (and decide absolute thresholds)
             raw = read_jsonl(src)
             while rows := list(islice(raw, BLOCK)):
-                _score_block(chain, rows)
+                _score_block(chain, rows, context.get("prescored", frozenset()))
                 for r in rows:
                     w.write(r)
                     n += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -74,11 +75,22 @@ def _check_file(path: Path) -> None:
         raise UserError(f"{path}: the file is empty; remove it from the inputs or fill it")
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def _open(path: Path, raw: bytes | None):
+    """A binary stream of the file's (decompressed) bytes: from disk, or from ``raw`` (the bytes
+    an executor such as Ray already read, compressed or not)."""
+    if raw is None:
+        _check_file(path)
+        return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    if not raw:
+        raise UserError(f"{path}: the file is empty; remove it from the inputs or fill it")
+    if raw[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=io.BytesIO(raw))
+    return io.BytesIO(raw)
+
+
+def _lines(path: Path, raw: bytes | None = None) -> Iterator[tuple[int, str]]:
     """(line number, decoded line) with BOM and CR/LF removed; binary and non-UTF-8 are errors."""
-    _check_file(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
+    with _open(path, raw) as fh:
         for n, raw in enumerate(fh, 1):
             if b"\x00" in raw:
                 raise UserError(f"{path}:{n}: NUL byte: this looks like a binary file, not text; "
@@ -94,20 +106,20 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             yield n, line.rstrip("\r\n")
 
 
-def _text_records(path: Path, f: DataFile, width: int):
+def _text_records(path: Path, f: DataFile, width: int, raw=None):
     if width != 1:
         raise UserError(f"{path}: plain text has one sentence a line, but parallel data needs two "
                         "sides; use a TSV (source<TAB>target) or JSONL file")
-    for n, line in _lines(path):
+    for n, line in _lines(path, raw):
         yield n, [line]
 
 
-def _tsv_records(path: Path, f: DataFile, width: int):
+def _tsv_records(path: Path, f: DataFile, width: int, raw=None):
     cols = f.columns or list(range(width))
     if len(cols) != width:
         raise UserError(f"{path}: columns {cols} name {len(cols)} column(s), {width} needed")
     need = max(cols) + 1
-    for n, line in _lines(path):
+    for n, line in _lines(path, raw):
         if f.header and n == 1:
             continue
         if not line.strip():
@@ -140,8 +152,8 @@ def _pick(rec: dict, keys: list[str], where: str) -> list[str]:
     return out
 
 
-def _jsonl_records(path: Path, f: DataFile, keys: list[str]):
-    for n, line in _lines(path):
+def _jsonl_records(path: Path, f: DataFile, keys: list[str], raw=None):
+    for n, line in _lines(path, raw):
         if not line.strip():
             yield n, [""] * len(keys)
             continue
@@ -155,12 +167,13 @@ def _jsonl_records(path: Path, f: DataFile, keys: list[str]):
         yield n, _pick(rec, keys, f"{path}:{n}")
 
 
-def _parquet_records(path: Path, f: DataFile, keys: list[str]):
+def _parquet_records(path: Path, f: DataFile, keys: list[str], raw=None):
     import pyarrow.parquet as pq
 
-    _check_file(path)
+    if raw is None:
+        _check_file(path)
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path if raw is None else io.BytesIO(raw))
     except Exception as e:  # pyarrow raises several types for a bad file
         raise UserError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
     names = pf.schema_arrow.names
@@ -203,38 +216,51 @@ def _hf_records(f: DataFile, keys: list[str]):
         yield n, _pick(rec, keys, f"hf:{spec}: row {n}")
 
 
-def _records(f: DataFile, keys: list[str]):
+def _records(f: DataFile, keys: list[str], raw: bytes | None = None):
     fmt, path = resolve(f)
-    if path is not None:
+    if path is not None and raw is None:
         _check_file(path)
     if fmt == "text":
-        return _text_records(path, f, len(keys))
+        return _text_records(path, f, len(keys), raw)
     if fmt == "tsv":
-        return _tsv_records(path, f, len(keys))
+        return _tsv_records(path, f, len(keys), raw)
     keys = f.keys or keys
     if fmt == "jsonl":
-        return _jsonl_records(path, f, keys)
+        return _jsonl_records(path, f, keys, raw)
     if fmt == "parquet":
-        return _parquet_records(path, f, keys)
+        return _parquet_records(path, f, keys, raw)
     return _hf_records(f, keys)
 
 
-def _clean_stream(f: DataFile, keys: list[str], data: DataConfig, stats: InputStats):
-    limit = data.limit
-    for _, fields in _records(f, keys):
-        if limit is not None and stats.read >= limit:
+def clean_fields(fields: list[str], data: DataConfig) -> tuple[list[str] | None, str | None]:
+    """(cleaned texts or None when the record is skipped, the reason it is counted under)."""
+    texts = [clean(t) for t in fields]
+    if not all(texts):
+        return None, "empty"
+    if any(len(t) > data.max_chars for t in texts):
+        if data.long_lines == "skip":
+            return None, "too_long"
+        return [t[: data.max_chars] for t in texts], "truncated (kept)"
+    return texts, None
+
+
+def clean_records(f: DataFile, keys: list[str], data: DataConfig, raw: bytes | None = None):
+    """(record number, cleaned texts or None, skip reason or None) for the first ``data.limit``
+    records of one input; ``raw``: the file's bytes when an executor has read them already."""
+    for k, (n, fields) in enumerate(_records(f, keys, raw)):
+        if data.limit is not None and k >= data.limit:
             break
+        texts, reason = clean_fields(fields, data)
+        yield n, texts, reason
+
+
+def _clean_stream(f: DataFile, keys: list[str], data: DataConfig, stats: InputStats):
+    for _, texts, reason in clean_records(f, keys, data):
         stats.read += 1
-        texts = [clean(t) for t in fields]
-        if not all(texts):
-            stats.skipped["empty"] += 1
+        if reason:
+            stats.skipped[reason] += 1
+        if texts is None:
             continue
-        if any(len(t) > data.max_chars for t in texts):
-            if data.long_lines == "skip":
-                stats.skipped["too_long"] += 1
-                continue
-            texts = [t[: data.max_chars] for t in texts]
-            stats.skipped["truncated (kept)"] += 1
         stats.kept += 1
         yield texts
 
@@ -246,8 +272,5 @@ def read_parallel(f: DataFile, src: str, tgt: str, data: DataConfig,
 
 
 def read_mono(f: DataFile, lang: str, data: DataConfig, stats: InputStats) -> Iterator[str]:
-    keys = [lang]
-    if resolve(f)[0] == "jsonl" and not f.keys:
-        keys = [lang]
-    for (t,) in _clean_stream(f, keys, data, stats):
+    for (t,) in _clean_stream(f, [lang], data, stats):
         yield t

@@ -99,13 +99,16 @@ class Journal:
             return None
         return list(read_jsonl(self.chunks_dir / e["file"])), e["counters"]
 
-    def save(self, origin: str, k: int, rows: list[dict], counters: dict) -> None:
+    def save(self, origin: str, k: int, rows: list[dict], counters: dict,
+             meta: dict | None = None) -> None:
         name = f"{origin}-{k:06d}.jsonl"
         with AtomicJsonl(self.chunks_dir / name) as w:
             for r in rows:
                 w.write(r)
         entry = {"origin": origin, "chunk": k, "file": name, "rows": len(rows),
                  "sha256": _sha(self.chunks_dir / name), "counters": counters}
+        if meta:
+            entry["meta"] = meta  # e.g. which filter scores an executor added
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
             fh.flush()

@@ -197,6 +197,15 @@ class Run:
                         pbar.update(len(rows))
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
+    def filter_context(self) -> dict:
+        """Extra context for the filter stage (an executor's seam)."""
+        return {}
+
+    def model_counts(self, translator) -> dict:
+        """Sentences translated and scored by the model, cache hits and misses (all processes)."""
+        return {a: getattr(translator, a, 0) for a in ("sentences_translated",
+                                                       "sentences_scored", "hits", "misses")}
+
     # ------------------------------------------------------------ the run
     def run(self) -> RunResult:
         cfg, T = self.cfg, self.timings
@@ -230,18 +239,18 @@ class Run:
         write_json(self.stage / "calibration.json", calibration)
         done = filter_and_emit(cfg, self.work / "candidates.raw.jsonl", self.stage, real_train,
                                split.valid, split.test, split.heldout_keys, train_hashes, T,
-                               {"calibration": calibration}, log=self.log)
+                               {"calibration": calibration, **self.filter_context()},
+                               log=self.log)
         T["total"] = round(time.perf_counter() - wall0, 3)
-
+        calls = self.model_counts(translator)
         stats = {
             "lang": cfg.lang, "source_lang": cfg.source_lang,
             "inputs": {k: [s.as_dict() for s in v] for k, v in self.inputs.items()},
             "real": split.counts,
             "synthesis": synth.stats.as_dict(),
-            "model_sentences_translated": translator.sentences_translated,
-            "model_sentences_scored": translator.sentences_scored,
-            "cache": {"hits": getattr(translator, "hits", 0),
-                      "misses": getattr(translator, "misses", 0)},
+            "model_sentences_translated": calls["sentences_translated"],
+            "model_sentences_scored": calls["sentences_scored"],
+            "cache": {"hits": calls["hits"], "misses": calls["misses"]},
             "quality": {k: v for k, v in calibration.items() if k != "real_rows"},
             **done,
             "timings_s": T,
@@ -284,14 +293,15 @@ class Run:
         }
 
 
-def run(cfg: Config, out_root: Path, log=_log, restart: bool = False) -> RunResult:
+def run(cfg: Config, out_root: Path, log=_log, restart: bool = False,
+        run_class: type[Run] = Run) -> RunResult:
     """One language, start to finish; resumes an unfinished run with the same fingerprint.
 
     On failure the staged outputs are removed (final files are never half-written); the journal
     of finished synthesis chunks is kept when there is one, so the same command resumes.
     """
     existed = (Path(out_root) / cfg.lang).exists()
-    r = Run(cfg, out_root, log, restart=restart)
+    r = run_class(cfg, out_root, log, restart=restart)
     try:
         with _stop_on_sigint(r, log):
             return r.run()

@@ -29,7 +29,6 @@ class Job:
     source: str | None = None  # the real texts we start from (one or both)
     target: str | None = None
     side: str | None = None  # paraphrase: the side that gets replaced
-    key: int | None = None  # an executor's input index, copied to rows as "_in"
 
 
 @dataclass
@@ -49,11 +48,6 @@ class SynthStats:
                 for o in sorted(set(self.inputs) | set(self.rows))}
 
 
-def _nones():
-    while True:
-        yield None
-
-
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
     buf = []
     for it in items:
@@ -63,6 +57,20 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
             buf = []
     if buf:
         yield buf
+
+
+def bt_job(target: str) -> Job:
+    return Job("bt", "target", target=target)
+
+
+def ft_job(source: str) -> Job:
+    return Job("ft", "source", source=source)
+
+
+def paraphrase_job(source: str, target: str, side: str) -> Job:
+    """Replace ``side`` of a real pair by a paraphrase; the other side stays authentic."""
+    return Job("paraphrase", "target" if side == "source" else "source", source=source,
+               target=target, side=side)
 
 
 class Synthesiser:
@@ -103,21 +111,14 @@ class Synthesiser:
                 self.tr.check(lang, other, rt)
 
     # ------------------------------------------------------------ the three kinds
-    def back_translation(self, texts: Iterable[str], keys=None) -> Iterator[list[dict]]:
-        keys = keys if keys is not None else _nones()
-        jobs = (Job("bt", "target", target=t, key=k) for t, k in zip(texts, keys))
-        yield from self._run(jobs, "bt")
+    def back_translation(self, texts: Iterable[str]) -> Iterator[list[dict]]:
+        yield from self._run((bt_job(t) for t in texts), "bt")
 
-    def forward_translation(self, texts: Iterable[str], keys=None) -> Iterator[list[dict]]:
-        keys = keys if keys is not None else _nones()
-        jobs = (Job("ft", "source", source=s, key=k) for s, k in zip(texts, keys))
-        yield from self._run(jobs, "ft")
+    def forward_translation(self, texts: Iterable[str]) -> Iterator[list[dict]]:
+        yield from self._run((ft_job(s) for s in texts), "ft")
 
-    def paraphrase(self, pairs: Iterable[tuple[str, str]], keys=None) -> Iterator[list[dict]]:
-        keys = keys if keys is not None else _nones()
-        jobs = (Job("paraphrase", "target" if side == "source" else "source",
-                    source=s, target=t, side=side, key=k)
-                for (s, t), k in zip(pairs, keys) for side in self.para.sides)
+    def paraphrase(self, pairs: Iterable[tuple[str, str]]) -> Iterator[list[dict]]:
+        jobs = (paraphrase_job(s, t, side) for s, t in pairs for side in self.para.sides)
         yield from self._run(jobs, "paraphrase")
 
     # ------------------------------------------------------------ chunked work
@@ -130,19 +131,26 @@ class Synthesiser:
                     getattr(self.stats, name).update(counts)
                 yield rows
                 continue
-            before = self.stats.counters()
-            self.stats.inputs[origin] += len(chunk)
-            rows = self._paraphrase_chunk(chunk) if origin == "paraphrase" \
-                else self._translate_chunk(chunk, origin)
-            rows = self._roundtrip(rows)
-            self.model_scores(rows)
-            self.stats.rows[origin] += len(rows)
+            rows, counters = self.process_chunk(origin, chunk)
             if self.journal:
                 checkpoint(f"chunk:{origin}:{k}")
-                self.journal.save(origin, k, rows, counter_delta(before, self.stats.counters()))
+                self.journal.save(origin, k, rows, counters)
             yield rows
             if self.stop_requested and self.stop_requested():
                 raise Interrupted(f"{origin} chunk {k}")
+
+    def process_chunk(self, origin: str, chunk: list[Job]) -> tuple[list[dict], dict]:
+        """One chunk of jobs -> (scored candidate rows, the counters it added). Executors call
+        this with the same chunks (``synthesis.chunk_size`` jobs in input order), so their
+        journals are interchangeable."""
+        before = self.stats.counters()
+        self.stats.inputs[origin] += len(chunk)
+        rows = self._paraphrase_chunk(chunk) if origin == "paraphrase" \
+            else self._translate_chunk(chunk, origin)
+        rows = self._roundtrip(rows)
+        self.model_scores(rows)
+        self.stats.rows[origin] += len(rows)
+        return rows, counter_delta(before, self.stats.counters())
 
     def _translate_chunk(self, chunk: list[Job], origin: str) -> list[dict]:
         auth_side = chunk[0].authentic
@@ -157,8 +165,6 @@ class Synthesiser:
             src, tgt = (hyp, text) if auth_side == "target" else (text, hyp)
             rows.append({"id": f"{origin}-{digest(origin, text)}", "origin": origin,
                          "source": src, "target": tgt, "authentic": auth_side})
-            if job.key is not None:
-                rows[-1]["_in"] = job.key
         return rows
 
     def _paraphrase_chunk(self, chunk: list[Job]) -> list[dict]:
@@ -196,8 +202,6 @@ class Synthesiser:
                                  "origin": "paraphrase", "source": src, "target": tgt,
                                  "authentic": job.authentic, "method": method,
                                  "paraphrase_of": orig})
-                    if job.key is not None:
-                        rows[-1]["_in"] = job.key
         return rows
 
     def model_scores(self, rows: list[dict]) -> list[dict]:

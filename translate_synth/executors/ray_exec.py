@@ -1,25 +1,41 @@
-"""The Ray executor: synthesis, round trip and scoring on a Ray Data actor pool.
+"""The Ray executor: the same run on Ray Data, from a laptop to a cluster.
 
-The inputs of each kind of synthesis (monolingual text after cleaning, dedup and the held-out
-guard; real training pairs for paraphrases) become one Ray Dataset; ``map_batches`` runs them
-through an actor pool, one model per actor (``executor.actors``; ``num_gpus`` per actor when the
-cluster has GPUs), each actor running the same ``Synthesiser`` code as the local executor. Rows
-come back tagged with their input index and are written in the local executor's order, so
-filter, curriculum, collapse and emit (on the driver, streaming) give the same files for the same
-seed. Ingest, dedup and the split stay on the driver, streamed; resuming a killed Ray run starts
-synthesis over (use the translation cache on shared storage to make that cheap).
+- ingest: every input file is read by ``ray.data.read_binary_files`` (``from_huggingface`` for
+  ``hf:`` inputs) and parsed and cleaned in Ray tasks by the local executor's own functions;
+  per-file counts come from a Ray ``groupby``;
+- dedup and the real split: Ray ``groupby`` keeps the first occurrence of each key, a Ray
+  ``sort`` by the seeded rank picks valid/test, a vectorised filter drops held-out overlaps;
+- synthesis: jobs are grouped into the local executor's chunks (``synthesis.chunk_size`` jobs
+  in input order) and each chunk runs on an actor pool (``executor.actors``, one model per actor,
+  ``num_gpus`` per actor when the cluster has GPUs) with the same ``Synthesiser`` code;
+- stateless filters (length, copy, repetition, script, langid) score each chunk in Ray tasks;
+- the driver journals every finished chunk (``.work/``) exactly as the local executor does, so a
+  killed Ray run resumes (with either executor) without redoing finished chunks; then it runs
+  the stateful filters (dedup against the run, thresholds that need all scores), curriculum,
+  collapse and emit, streaming, and writes the same files as the local executor.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections import Counter
 from pathlib import Path
 
-from translate_synth.emit import AtomicJsonl, read_jsonl
-from translate_synth.pipeline import Run, _stop_on_sigint
+import numpy as np
+import ray  # noqa: F401  (ImportError here: the executor tells the user to install the extra)
 
-ORIGINS = ("bt", "ft", "paraphrase")
+from translate_synth.emit import AtomicJsonl
+from translate_synth.errors import Interrupted, UserError
+from translate_synth.executors import ray_data as rd
+from translate_synth.faults import checkpoint
+from translate_synth.hashset import HashSet
+from translate_synth.pipeline import Run, _stop_on_sigint
+from translate_synth.split import Split, _size, real_row
+from translate_synth.text import norm_key
+
+ORIGINS = rd.ORIGINS
 
 
 def init_ray(address: str | None, num_cpus: int | None = None):
@@ -37,119 +53,217 @@ def init_ray(address: str | None, num_cpus: int | None = None):
     return ray
 
 
-class SynthActor:
-    """One model per actor: builds the translator, scorer and Synthesiser once."""
+def _configure(ray, ex) -> None:
+    import ray.data
+    from ray.data.context import ShuffleStrategy
 
-    def __init__(self, cfg_json: str):
-        from translate_synth.backends import make_translator
-        from translate_synth.config import Config
-        from translate_synth.score import RoundTripScorer
-        from translate_synth.synthesise import Synthesiser
-
-        cfg = Config.model_validate_json(cfg_json)
-        self.synth = Synthesiser(cfg, make_translator(cfg), RoundTripScorer(cfg.scoring, 1))
-
-    def __call__(self, batch: dict) -> dict:
-        out = {"origin": [], "i": [], "row": []}
-        before = self.synth.stats.counters()
-        for origin in ORIGINS:
-            sel = [k for k, o in enumerate(batch["origin"]) if o == origin]
-            if not sel:
-                continue
-            keys = [int(batch["i"][k]) for k in sel]
-            if origin == "bt":
-                chunks = self.synth.back_translation([batch["a"][k] for k in sel], keys)
-            elif origin == "ft":
-                chunks = self.synth.forward_translation([batch["a"][k] for k in sel], keys)
-            else:
-                chunks = self.synth.paraphrase([(batch["a"][k], batch["b"][k]) for k in sel],
-                                               keys)
-            for rows in chunks:
-                for r in rows:
-                    out["origin"].append(origin)
-                    out["i"].append(r.pop("_in"))
-                    out["row"].append(json.dumps(r, ensure_ascii=False))
-        after = self.synth.stats.counters()
-        delta = {name: dict(after[name] - before[name]) for name in after}
-        out["origin"].append("_stats")
-        out["i"].append(-1)
-        out["row"].append(json.dumps(delta))
-        return out
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.execution_options.preserve_order = False  # rows carry their input position instead
+    ctx.shuffle_strategy = (ShuffleStrategy.SORT_SHUFFLE_PULL_BASED if ex.shuffle == "sort"
+                            else ShuffleStrategy.HASH_SHUFFLE)
+    cpus = int(ray.cluster_resources().get("CPU", os.cpu_count() or 1))
+    ctx.default_hash_shuffle_parallelism = ex.shuffle_partitions or max(2, 2 * cpus)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 class RayRun(Run):
-    def synthesise(self, synth, split, want_bt, want_ft, want_para, raw_path: Path) -> None:
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
         ex = self.cfg.executor
-        ray = init_ray(ex.address)
-        import ray.data
+        self.ray = init_ray(ex.address)
+        _configure(self.ray, ex)
+        self.train_ds = None  # the real training pairs (a Dataset, for paraphrase jobs)
+        self.para_bounds, self.para_limit = None, None
+        self.prescored: frozenset = frozenset()
+        self.remote = Counter()  # model calls made by the actors (for stats.json)
 
-        items = []
-        for origin, texts in self._inputs(synth, split, want_bt, want_ft, want_para):
-            for i, t in enumerate(texts):
-                a, b = t if isinstance(t, tuple) else (t, "")
-                items.append({"origin": origin, "i": i, "a": a, "b": b})
-        self.log(f"ray: {len(items)} inputs over {ex.actors} actor(s)")
-        ctx = ray.data.DataContext.get_current()
-        ctx.execution_options.preserve_order = True
-        ctx.enable_progress_bars = False
-        import logging
+    def _guard(self, fn):
+        """Run a Ray action; a UserError raised in a task reaches the user as itself."""
+        try:
+            return fn()
+        except Exception as e:
+            err = rd.user_error(e)
+            if err is not None:
+                raise err from None
+            raise
 
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
-        gpus = ex.num_gpus_per_actor
-        if gpus is None:
-            gpus = 1 if ray.cluster_resources().get("GPU", 0) >= ex.actors else 0
-        ds = ray.data.from_items(items, override_num_blocks=max(1, ex.actors * 2))
-        out = ds.map_batches(SynthActor, fn_constructor_kwargs={
-            "cfg_json": self.cfg.model_dump_json(exclude={"output"})},
-            batch_size=ex.batch_size, compute=ray.data.ActorPoolStrategy(size=ex.actors),
-            num_gpus=gpus, batch_format="numpy")
-        rows = []
-        for rec in out.iter_rows():
-            if rec["origin"] == "_stats":
-                for name, counts in json.loads(rec["row"]).items():
-                    getattr(synth.stats, name).update(counts)
-                continue
-            rows.append((ORIGINS.index(rec["origin"]), int(rec["i"]), len(rows), rec["row"]))
-        rows.sort()  # the local executor's order: origin, input, then the synthesiser's order
-        with AtomicJsonl(raw_path) as raw:
-            for *_, r in rows:
-                raw.write(json.loads(r))
-        for origin in ORIGINS:
-            if synth.stats.rows[origin] or synth.stats.inputs[origin]:
+    # ------------------------------------------------------------ ingest
+    def _read_kind(self, kind: str, keys: list[str]):
+        files = getattr(self.cfg.data, kind)
+        parts = [rd.read_input(self.ray, f, keys, self.cfg.data, i) for i, f in enumerate(files)]
+        ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+        ds = self._guard(ds.materialize)
+        self.inputs[kind] = self._guard(lambda: rd.input_stats(ds, [f.path for f in files], kind))
+        return rd.where(ds, "keep", True)
+
+    # ------------------------------------------------------------ the real split (Ray ops)
+    def split_real(self) -> tuple[Split, set]:
+        cfg, split, train_hashes = self.cfg, Split(), HashSet()
+        if not cfg.data.parallel:
+            return split, train_hashes
+        keyed = self._read_kind("parallel", [cfg.source_lang, cfg.lang]).map_batches(
+            rd.pair_keys, fn_kwargs={"seed": cfg.seed}, batch_format="pyarrow")
+        total = self._guard(keyed.count)
+        uniq = self._guard(rd.distinct(keyed).materialize)
+        n = uniq.count()
+        n_valid, n_test = _size(cfg.split.valid, n, cfg.split.max_heldout), \
+            _size(cfg.split.test, n, cfg.split.max_heldout)
+        if n_valid + n_test >= n and n:
+            n_test = max(0, min(n_test, n - n_valid - 1))
+            n_valid = max(0, min(n_valid, n - n_test - 1))
+        held = uniq.sort(["rank", "pos"]).limit(n_valid + n_test).take_all() \
+            if n_valid + n_test else []
+        for bucket, rows in (("valid", held[:n_valid]), ("test", held[n_valid:])):
+            rows = [real_row(r["a"], r["b"]) for r in sorted(rows, key=lambda r: r["pos"])]
+            setattr(split, bucket, rows)
+            for r in rows:
+                split.heldout_keys.update((norm_key(r["source"]), norm_key(r["target"])))
+        flagged = uniq.map_batches(rd.train_flags, fn_kwargs={
+            "plan": [r["h"] for r in held], "held": sorted(split.heldout_keys)},
+            batch_format="pyarrow").materialize()
+        leaked = rd.where(flagged, "leak", True).count()
+        self.train_ds = rd.where(flagged, "leak", False).sort("pos").materialize()
+        para = cfg.synthesis.paraphrase
+        m, size = len(para.sides), cfg.synthesis.chunk_size
+        bounds, j, kept = [], 0, 0
+        with AtomicJsonl(self.work / "real_train.jsonl") as w:
+            for batch in self.train_ds.iter_batches(batch_format="pyarrow", batch_size=4096):
+                for a, b, h, pos in zip(*(batch.column(c).to_pylist()
+                                          for c in ("a", "b", "h", "pos"))):
+                    w.write(real_row(a, b))
+                    train_hashes.add(h)
+                    kept += 1
+                    if para.max_rows is None or kept <= para.max_rows:
+                        bounds += [pos * m + s for s in range(m) if (j + s) % size == 0]
+                        j += m
+                    elif kept == para.max_rows + 1:
+                        self.para_limit = pos * m  # jobs from here on are past max_rows
+        self.para_bounds = np.asarray(bounds, dtype=np.int64)
+        split.counts.update(read=total, duplicates=total - n, distinct=n, valid=len(split.valid),
+                            test=len(split.test), train=kept,
+                            train_dropped_heldout_overlap=leaked)
+        return split, train_hashes
+
+    # ------------------------------------------------------------ synthesis on the actor pool
+    def _mono_inputs(self, kind: str, lang: str, origin: str, heldout: set, synth):
+        ds = self._read_kind(kind, [lang]).map_batches(
+            rd.mono_keys, fn_kwargs={"held": sorted(heldout)}, batch_format="pyarrow")
+        ds = self._guard(ds.materialize)
+        n_held = rd.where(ds, "held", True).count()
+        free = rd.where(ds, "held", False)
+        n_free = free.count()
+        uniq = rd.distinct(free).materialize()
+        for why, n in (("heldout_overlap", n_held), ("duplicate", n_free - uniq.count())):
+            if n:
+                synth.stats.skipped[f"{origin}:{why}"] += n
+        keys = (b["pos"] for b in uniq.select_columns(["pos"]).sort("pos").iter_batches(
+            batch_format="numpy", batch_size=65536))
+        return uniq, rd.chunk_bounds(keys, self.cfg.synthesis.chunk_size)
+
+    def synthesise(self, synth, split, want_bt, want_ft, want_para, raw_path: Path) -> None:
+        cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
+        plans = []  # (origin, inputs Dataset, jobs per input, chunk bounds, limit key)
+        if want_bt:
+            plans.append(("bt", *self._mono_inputs("target_mono", cfg.lang, "bt",
+                                                   split.heldout_keys, synth), None))
+        if want_ft:
+            plans.append(("ft", *self._mono_inputs("source_mono", cfg.source_lang, "ft",
+                                                   split.heldout_keys, synth), None))
+        if want_para and self.train_ds is not None:
+            plans.append(("paraphrase", self.train_ds, self.para_bounds, self.para_limit))
+        done = {(o, k) for o, k in self.journal.done}
+        stateless = [s for s in self._filter_specs() if s["stateless"]]
+        prescored = frozenset(s["key"] for s in stateless)
+        langs = {"source": cfg.source_lang, "target": cfg.lang}
+        jobs, todo = [], 0
+        for origin, ds, bounds, limit in plans:
+            o = ORIGINS.index(origin)
+            m = len(cfg.synthesis.paraphrase.sides) if origin == "paraphrase" else 1
+            skip = [o << 40 | k for k in range(len(bounds)) if (origin, k) in done]
+            todo += len(bounds) - len(skip)
+            jobs.append(ds.map_batches(rd.jobs_of, fn_kwargs={
+                "origin_no": o, "m": m, "bounds": bounds, "done": skip, "limit_key": limit},
+                batch_format="pyarrow", batch_size=ex.batch_size))
+        if todo:
+            self.log(f"ray: {todo} chunk(s) of synthesis over {ex.actors} actor(s)")
+            res = ray.cluster_resources()
+            gpus = ex.num_gpus_per_actor
+            if gpus is None:
+                gpus = 1 if res.get("GPU", 0) >= ex.actors else 0
+            need, have = ex.actors * ex.cpus_per_actor, res.get("CPU", 0)
+            if need >= have:
+                msg = (f"executor.actors x executor.cpus_per_actor = {need:g} CPUs, but the Ray "
+                       f"cluster has {have:g}: the stateless stages would wait forever; lower "
+                       "executor.actors or executor.cpus_per_actor (e.g. 0.5)")
+                if not ex.address:
+                    raise UserError(msg)
+                self.log(f"warning: {msg} (unless the cluster autoscales)")
+            allj = jobs[0].union(*jobs[1:]) if len(jobs) > 1 else jobs[0]
+            out = allj.groupby("ck").map_groups(
+                rd.SynthActor, fn_constructor_kwargs={
+                    "cfg_json": cfg.model_dump_json(exclude={"output"})},
+                compute=ray.data.ActorPoolStrategy(size=ex.actors), num_gpus=gpus,
+                num_cpus=ex.cpus_per_actor,
+                batch_format="pyarrow")
+            if stateless:
+                out = out.map_batches(rd.score_stateless, fn_kwargs={
+                    "specs": [s["spec"] for s in stateless], "langs": langs},
+                    batch_format="pyarrow", batch_size=1)
+
+            def collect():
+                for rec in out.iter_rows():
+                    origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
+                    checkpoint(f"chunk:{origin}:{k}")
+                    self.remote.update(json.loads(rec["model"]))
+                    self.journal.save(origin, k, json.loads(rec["rows"]),
+                                      json.loads(rec["counters"]),
+                                      meta={"prescored": sorted(prescored)})
+                    if self._stop:
+                        raise Interrupted(f"{origin} chunk {k}")
+            self._guard(collect)
+        self.prescored = prescored
+        with AtomicJsonl(raw_path) as raw:  # the chunks in the local executor's order
+            for origin, _, bounds, _ in plans:
+                for k in range(len(bounds)):
+                    got = self.journal.load(origin, k)
+                    if got is None:
+                        continue  # a chunk whose jobs were all past paraphrase.max_rows
+                    rows, counters = got
+                    meta = self.journal.done[(origin, k)].get("meta") or {}
+                    if not prescored <= set(meta.get("prescored", [])):
+                        rd.score_rows(rows, [s["spec"] for s in stateless], langs)
+                    for name, counts in counters.items():
+                        getattr(synth.stats, name).update(counts)
+                    for r in rows:
+                        raw.write(r)
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
-    def _inputs(self, synth, split, want_bt, want_ft, want_para):
-        cfg = self.cfg
-        if want_bt:
-            yield "bt", self._mono("target_mono", cfg.lang, "bt", split.heldout_keys, synth)
-        if want_ft:
-            yield "ft", self._mono("source_mono", cfg.source_lang, "ft", split.heldout_keys,
-                                   synth)
-        if want_para:
-            pairs = ((r["source"], r["target"]) for r in read_jsonl(self.work /
-                                                                     "real_train.jsonl"))
-            if cfg.synthesis.paraphrase.max_rows is not None:
-                from itertools import islice
+    def _filter_specs(self) -> list[dict]:
+        from translate_synth.filters import build_filters
 
-                pairs = islice(pairs, cfg.synthesis.paraphrase.max_rows)
-            yield "paraphrase", pairs
+        chain = build_filters(self.cfg.filters, {"langs": {"source": self.cfg.source_lang,
+                                                           "target": self.cfg.lang}})
+        specs = {s.get("name", s["type"]): s for s in self.cfg.filters}
+        return [{"stateless": f.stateless and name in specs, "key": f.score_key,
+                 "spec": specs.get(name)} for name, f in chain]
+
+    def model_counts(self, translator) -> dict:
+        local = super().model_counts(translator)
+        return {k: v + self.remote.get(k, 0) for k, v in local.items()}
+
+    def filter_context(self) -> dict:
+        # scores of stateless filters computed on Ray are kept only when they came with the
+        # chunks (a chunk journaled by the local executor lacks them: those rows are scored
+        # by the filter stage, in chain order, as the local executor does)
+        return {"prescored": self.prescored} if self.prescored else {}
 
 
 def run(cfg, out_root: Path, log, restart: bool = False):
-    """Same contract as ``pipeline.run``; synthesis on Ray."""
-    import shutil
+    """Same contract as ``pipeline.run``: resumes an unfinished run (from either executor)."""
+    from translate_synth.pipeline import run as run_local
 
-    existed = (Path(out_root) / cfg.lang).exists()
-    r = RayRun(cfg, out_root, log, restart=True)  # no journal resume on Ray: start over
-    try:
-        with _stop_on_sigint(r, log):
-            return r.run()
-    except BaseException:
-        shutil.rmtree(r.stage, ignore_errors=True)
-        r.journal.discard()
-        if not existed:
-            shutil.rmtree(r.out, ignore_errors=True)
-        raise
+    return run_local(cfg, out_root, log=log, restart=restart, run_class=RayRun)
 
 
 def run_languages(cfgs: list, out_root: Path, address: str | None = None) -> list[dict]:

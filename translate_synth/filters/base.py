@@ -64,6 +64,9 @@ class Filter:
     name: ClassVar[str]
     score_key: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
+    # True when score() needs nothing but the row and the language pair (no state across rows,
+    # no run data): such filters may score on another process or machine (the Ray executor)
+    stateless: ClassVar[bool] = False
     Params: ClassVar[type[Params]] = Threshold
 
     def __init__(self, params: Params, context: dict | None = None):

@@ -32,6 +32,7 @@ class LengthRatio(Filter):
     """Characters of the synthetic side over characters of the authentic side."""
 
     name = "length_ratio"
+    stateless = True
     score_key = "length_ratio"
 
     def score(self, rows):

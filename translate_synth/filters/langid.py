@@ -42,6 +42,7 @@ class LangID(Filter):
     """
 
     name = "langid"
+    stateless = True
     score_key = "langid"
     Params = SideThreshold
 

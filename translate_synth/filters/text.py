@@ -24,6 +24,7 @@ class Length(Filter):
     """Absolute length of one side, in characters (default: the synthetic side)."""
 
     name = "length"
+    stateless = True
     score_key = "length"
     Params = SideThreshold
 
@@ -51,6 +52,7 @@ class Copy(Filter):
     """
 
     name = "copy"
+    stateless = True
     score_key = "copy"
     higher_is_better = False
 
@@ -84,6 +86,7 @@ class Repetition(Filter):
     """
 
     name = "repetition"
+    stateless = True
     score_key = "repetition"
     higher_is_better = False
 
@@ -131,6 +134,7 @@ class Script(Filter):
     """
 
     name = "script"
+    stateless = True
     score_key = "script"
 
     class Params(SideThreshold):
