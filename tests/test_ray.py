@@ -128,3 +128,54 @@ def test_batch_fans_languages_out_over_ray(tmp_path, ray_local):
                                                                       "sw": "failed"}
     assert "bergamot has no sw-en model" in res.stderr
     assert (tmp_path / "pt" / "train.jsonl").is_file()
+
+
+def test_every_input_format_reads_the_same_on_ray(tmp_path, ray_local):
+    """Text (gz, CRLF, BOM, blanks), TSV with a header, JSONL, Parquet and a local `datasets`
+    folder, several files per kind, duplicates across files and --limit: same rows either way."""
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from importlib import resources
+
+    data = resources.files("translate_synth") / "data"
+    pt = [ln for ln in (data / "udhr.pt-PT.txt").read_text(encoding="utf-8").splitlines()
+          if ln.strip()]
+    pairs = [ln.split("\t") for ln in
+             (data / "udhr.en-pt.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    d = tmp_path / "in"
+    (d / "hf").mkdir(parents=True)
+    with gzip.open(d / "a.txt.gz", "wt", encoding="utf-8") as fh:
+        fh.write("\ufeff" + "\r\n".join(pt[:12] + ["", "   "] + pt[:2]) + "\r\n")
+    (d / "b.jsonl").write_text("\n".join(json.dumps({"pt": t}, ensure_ascii=False)
+                                         for t in pt[10:20]) + "\n", encoding="utf-8")
+    pq.write_table(pa.table({"pt": pt[18:26]}), d / "c.parquet")
+    (d / "hf" / "train.jsonl").write_text("\n".join(json.dumps({"pt": t}, ensure_ascii=False)
+                                                    for t in pt[24:30]) + "\n", encoding="utf-8")
+    rows = pairs[:3] + pairs[:40]  # 3 duplicates within the first 14 records
+    (d / "p.tsv").write_text("en\tpt\n" + "\n".join("\t".join(p) for p in rows) + "\n",
+                             encoding="utf-8")
+    outs, stats = {}, {}
+    for ex in ("local", "ray"):
+        args = ["run", "--lang", "pt", "--out", str(tmp_path / ex), "--executor", ex,
+                "--no-cache", "--no-report", "--limit", "14",
+                "--set", "synthesis.paraphrase.methods=[pivot]", "--set", "split.valid=4",
+                "--set", "split.test=4", "--set", "data.parallel=[{path: " + str(d / "p.tsv") +
+                ", header: true}]"]
+        for f in ("a.txt.gz", "b.jsonl", "c.parquet"):
+            args += ["--target-mono", str(d / f)]
+        args += ["--target-mono", f"hf:{d / 'hf'}"]
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0, res.output
+        outs[ex] = {f: (tmp_path / ex / "pt" / f).read_bytes() for f in FILES}
+        stats[ex] = json.loads((tmp_path / ex / "pt" / "stats.json").read_text())
+    for f in FILES:
+        assert outs["ray"][f] == outs["local"][f], f
+    for key in ("inputs", "real", "synthesis"):
+        assert stats["ray"][key] == stats["local"][key], key
+    got = {i["path"].rsplit("/", 1)[-1]: i for i in stats["ray"]["inputs"]["target_mono"]}
+    assert got["a.txt.gz"]["skipped"] == {"empty": 2} and got["a.txt.gz"]["read"] == 14
+    assert stats["ray"]["synthesis"]["bt"]["skipped"]["duplicate"] >= 6
+    assert stats["ray"]["real"]["duplicates"] == 3 and stats["ray"]["real"]["read"] == 14

@@ -48,6 +48,15 @@ def user_error(exc: BaseException) -> UserError | None:
 
 
 # ------------------------------------------------------------------ reading (Ray tasks)
+def _add_row(cols: dict, file_no: int, n: int, texts: list[str] | None, reason: str | None):
+    cols["file_no"].append(file_no)
+    cols["pos"].append(file_no << POS_BITS | n)
+    cols["a"].append(texts[0] if texts else "")
+    cols["b"].append(texts[1] if texts and len(texts) > 1 else "")
+    cols["reason"].append(reason or "")
+    cols["keep"].append(texts is not None)
+
+
 def parse_file(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
                file_no: int) -> pa.Table:
     """``read_binary_files`` rows (one per file) -> one row per record: pos, texts, skip reason.
@@ -61,12 +70,7 @@ def parse_file(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
     cols = {name: [] for name in ROW_SCHEMA.names}
     for raw in batch.column("bytes").to_pylist():
         for n, texts, reason in clean_records(f, keys, data, raw=raw):
-            cols["file_no"].append(file_no)
-            cols["pos"].append(file_no << POS_BITS | n)
-            cols["a"].append(texts[0] if texts else "")
-            cols["b"].append(texts[1] if texts and len(texts) > 1 else "")
-            cols["reason"].append(reason or "")
-            cols["keep"].append(texts is not None)
+            _add_row(cols, file_no, n, texts, reason)
     return pa.table(cols, schema=ROW_SCHEMA)
 
 
@@ -82,18 +86,14 @@ def parse_hf(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
     for rec in batch.to_pylist():
         n = rec.pop("_pos") + 1
         texts, reason = clean_fields(_pick(rec, keys, f"{f.path}: row {n}"), data)
-        cols["file_no"].append(file_no)
-        cols["pos"].append(file_no << POS_BITS | n)
-        cols["a"].append(texts[0] if texts else "")
-        cols["b"].append(texts[1] if texts and len(texts) > 1 else "")
-        cols["reason"].append(reason or "")
-        cols["keep"].append(texts is not None)
+        _add_row(cols, file_no, n, texts, reason)
     return pa.table(cols, schema=ROW_SCHEMA)
 
 
 def read_input(ray, f, keys: list[str], data, file_no: int):
     """One input file as a Dataset of ROW_SCHEMA rows (Ray reads the bytes: local paths, or any
-    filesystem pyarrow knows, e.g. s3:// on a cluster)."""
+    filesystem pyarrow knows, e.g. s3:// on a cluster; ``hf:`` datasets are loaded by
+    ``datasets`` on the driver and handed to Ray as their Arrow table)."""
     from translate_synth.ingest import resolve
 
     fmt, path = resolve(f)
@@ -114,8 +114,9 @@ def read_input(ray, f, keys: list[str], data, file_no: int):
                             "online to cache it, or give a local path or file") from None
         if data.limit is not None:
             hf = hf.select(range(min(data.limit, len(hf))))
-        hf = hf.add_column("_pos", np.arange(len(hf)))
-        return ray.data.from_huggingface(hf).map_batches(parse_hf, **kw)
+        hf = hf.add_column("_pos", np.arange(len(hf))).flatten_indices()
+        # the dataset's Arrow table (memory-mapped by datasets) becomes Ray blocks
+        return ray.data.from_arrow(hf.data.table).map_batches(parse_hf, **kw)
     if not str(path).startswith(("s3://", "gs://", "hdfs://")):
         from translate_synth.ingest import _check_file
 
