@@ -179,3 +179,15 @@ def test_every_input_format_reads_the_same_on_ray(tmp_path, ray_local):
     assert got["a.txt.gz"]["skipped"] == {"empty": 2} and got["a.txt.gz"]["read"] == 14
     assert stats["ray"]["synthesis"]["bt"]["skipped"]["duplicate"] >= 6
     assert stats["ray"]["real"]["duplicates"] == 3 and stats["ray"]["real"]["read"] == 14
+
+
+def test_unreachable_cluster_fails_fast_and_leaves_nothing(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "translate_synth", "run", "--lang", "pt",
+                        "--limit", "5", "--out", str(tmp_path / "o"), "--executor", "ray",
+                        "--ray-address", "127.0.0.1:1", "--no-report"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1].startswith(
+        "error: cannot reach the Ray cluster at 127.0.0.1:1")
+    assert not (tmp_path / "o").exists()

@@ -47,10 +47,30 @@ def init_ray(address: str | None, num_cpus: int | None = None):
     if not ray.is_initialized():
         kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
         if address:
+            _reachable(address)
             ray.init(address=address, **kw)
         else:
             ray.init(num_cpus=num_cpus or os.cpu_count(), **kw)
     return ray
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast with one line when a cluster address does not answer (Ray itself retries for
+    minutes)."""
+    import socket
+
+    if address == "auto":
+        return
+    hostport = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--ray-address {address!r}: expected HOST:PORT or ray://HOST:PORT "
+                        "(or auto)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise UserError(f"cannot reach the Ray cluster at {address} ({e.strerror or e}); start "
+                        "it (`ray start --head`, `ray up`) or fix --ray-address") from None
 
 
 def _configure(ray, ex) -> None:
@@ -68,11 +88,10 @@ def _configure(ray, ex) -> None:
 
 
 class RayRun(Run):
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        ex = self.cfg.executor
-        self.ray = init_ray(ex.address)
-        _configure(self.ray, ex)
+    def __init__(self, cfg, *a, **kw):
+        self.ray = init_ray(cfg.executor.address)  # first: a bad address leaves nothing behind
+        _configure(self.ray, cfg.executor)
+        super().__init__(cfg, *a, **kw)
         self.train_ds = None  # the real training pairs (a Dataset, for paraphrase jobs)
         self.para_bounds, self.para_limit = None, None
         self.prescored: frozenset = frozenset()
