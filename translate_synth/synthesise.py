@@ -139,15 +139,17 @@ class Synthesiser:
             if self.stop_requested and self.stop_requested():
                 raise Interrupted(f"{origin} chunk {k}")
 
-    def process_chunk(self, origin: str, chunk: list[Job]) -> tuple[list[dict], dict]:
+    def process_chunk(self, origin: str, chunk: list[Job],
+                      score: bool = True) -> tuple[list[dict], dict]:
         """One chunk of jobs -> (scored candidate rows, the counters it added). Executors call
         this with the same chunks (``synthesis.chunk_size`` jobs in input order), so their
-        journals are interchangeable."""
+        journals are interchangeable. ``score=False`` leaves the round-trip metrics to the
+        caller (``score_roundtrip``), e.g. to keep a GPU actor translating while CPUs score."""
         before = self.stats.counters()
         self.stats.inputs[origin] += len(chunk)
         rows = self._paraphrase_chunk(chunk) if origin == "paraphrase" \
             else self._translate_chunk(chunk, origin)
-        rows = self._roundtrip(rows)
+        rows = self._roundtrip(rows, score)
         self.model_scores(rows)
         self.stats.rows[origin] += len(rows)
         return rows, counter_delta(before, self.stats.counters())
@@ -225,7 +227,7 @@ class Synthesiser:
                 r["scores"]["logprob_fwd"], r["scores"]["logprob_bwd"] = f, g
         return rows
 
-    def _roundtrip(self, rows: list[dict]) -> list[dict]:
+    def _roundtrip(self, rows: list[dict], score: bool = True) -> list[dict]:
         """Translate each synthetic side back; score it against the authentic side."""
         for auth_side in ("source", "target"):
             group = [r for r in rows if r["authentic"] == auth_side]
@@ -236,10 +238,16 @@ class Synthesiser:
                                                     self.lang_of(syn_side),
                                                     self.lang_of(auth_side), self.rt_decoding,
                                                     seed=self.cfg.seed)]
-            scores = self.scorer.score_many(back, [r[auth_side] for r in group])
-            for r, rt, sc in zip(group, back, scores):
+            for r, rt in zip(group, back):
                 r["roundtrip"] = rt
-                r["scores"] = sc
-        return rows
+                r["scores"] = {}
+        return score_roundtrip(rows, self.scorer) if score else rows
 
 
+def score_roundtrip(rows: list[dict], scorer: RoundTripScorer) -> list[dict]:
+    """Round-trip BLEU/chrF of each row's ``roundtrip`` against its authentic side; they come
+    first in ``scores`` (before any model scores)."""
+    got = scorer.score_many([r["roundtrip"] for r in rows], [r[r["authentic"]] for r in rows])
+    for r, sc in zip(rows, got):
+        r["scores"] = {**sc, **r.get("scores", {})}
+    return rows

@@ -246,7 +246,7 @@ class SynthActor:
             jobs = [paraphrase_job(x, y, self.sides[s]) for x, y, s in zip(a, b, sub)]
         tr = self.synth.tr
         before = [getattr(tr, a, 0) for a in MODEL_COUNTERS]
-        rows, counters = self.synth.process_chunk(origin, jobs)
+        rows, counters = self.synth.process_chunk(origin, jobs, score=False)
         model = {a: getattr(tr, a, 0) - b for a, b in zip(MODEL_COUNTERS, before)}
         return pa.table({"ck": [ck], "rows": [json.dumps(rows, ensure_ascii=False)],
                          "counters": [json.dumps(counters)], "model": [json.dumps(model)]})
@@ -264,10 +264,18 @@ def score_rows(rows: list[dict], specs: list[dict], langs: dict) -> list[dict]:
     return rows
 
 
-def score_stateless(t: pa.Table, specs: list[dict], langs: dict) -> pa.Table:
-    """The stateless filters' scores for each chunk's rows, in Ray tasks."""
-    out = [json.dumps(score_rows(json.loads(p), specs, langs), ensure_ascii=False)
-           for p in t.column("rows").to_pylist()]
+def score_chunks(t: pa.Table, scoring_json: str, specs: list[dict], langs: dict) -> pa.Table:
+    """Ray tasks: round-trip BLEU/chrF and the stateless filters' scores of each chunk's rows
+    (CPU work kept off the model actors)."""
+    from translate_synth.config import ScoringConfig
+    from translate_synth.score import RoundTripScorer
+    from translate_synth.synthesise import score_roundtrip
+
+    scorer = RoundTripScorer(ScoringConfig.model_validate_json(scoring_json), workers=1)
+    out = []
+    for payload in t.column("rows").to_pylist():
+        rows = score_roundtrip(json.loads(payload), scorer)
+        out.append(json.dumps(score_rows(rows, specs, langs), ensure_ascii=False))
     return t.set_column(t.schema.get_field_index("rows"), "rows", pa.array(out, pa.string()))
 
 

@@ -7,8 +7,10 @@
   ``sort`` by the seeded rank picks valid/test, a vectorised filter drops held-out overlaps;
 - synthesis: jobs are grouped into the local executor's chunks (``synthesis.chunk_size`` jobs
   in input order) and each chunk runs on an actor pool (``executor.actors``, one model per actor,
-  ``num_gpus`` per actor when the cluster has GPUs) with the same ``Synthesiser`` code;
-- stateless filters (length, copy, repetition, script, langid) score each chunk in Ray tasks;
+  ``num_gpus`` per actor when the cluster has GPUs) with the same ``Synthesiser`` code: the
+  translations, the round trip and the model scores;
+- round-trip BLEU/chrF and the stateless filters (length, copy, repetition, script, langid) score
+  each chunk in Ray tasks (``map_batches``), off the model actors;
 - the driver journals every finished chunk (``.work/``) exactly as the local executor does, so a
   killed Ray run resumes (with either executor) without redoing finished chunks; then it runs
   the stateful filters (dedup against the run, thresholds that need all scores), curriculum,
@@ -225,10 +227,10 @@ class RayRun(Run):
                 compute=ray.data.ActorPoolStrategy(size=ex.actors), num_gpus=gpus,
                 num_cpus=ex.cpus_per_actor,
                 batch_format="pyarrow")
-            if stateless:
-                out = out.map_batches(rd.score_stateless, fn_kwargs={
-                    "specs": [s["spec"] for s in stateless], "langs": langs},
-                    batch_format="pyarrow", batch_size=1)
+            out = out.map_batches(rd.score_chunks, fn_kwargs={
+                "scoring_json": cfg.scoring.model_dump_json(),
+                "specs": [s["spec"] for s in stateless], "langs": langs},
+                batch_format="pyarrow", batch_size=1)
 
             def collect():
                 for rec in out.iter_rows():
