@@ -62,3 +62,10 @@ def test_pool_gives_the_serial_scores():
         assert pooled.score_many(hyps, refs) == serial
     finally:
         pooled.close()
+
+
+def test_nothing_to_score_is_an_empty_list():
+    for workers in (1, 2):
+        sc = RoundTripScorer(ScoringConfig(), workers=workers)
+        assert sc.score_many([], []) == []
+        sc.close()

@@ -63,6 +63,8 @@ class RoundTripScorer:
         return self._score_serial([hypothesis], [reference])[0]
 
     def _score_serial(self, hyps: list[str], refs: list[str]) -> list[dict[str, float]]:
+        if not hyps:
+            return []
         bleu, chrf = self.metrics["rt_bleu"], self.metrics["rt_chrf"]
         b = [bleu.sentence_score(h, [r]).score for h, r in zip(hyps, refs)]
         if self.chrf_engine == "fastchrf":
