@@ -184,7 +184,7 @@ class RayRun(Run):
 
     def synthesise(self, synth, split, want_bt, want_ft, want_para, raw_path: Path) -> None:
         cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
-        plans = []  # (origin, inputs Dataset, jobs per input, chunk bounds, limit key)
+        plans = []  # (origin, inputs Dataset, chunk bounds, job key limit)
         if want_bt:
             plans.append(("bt", *self._mono_inputs("target_mono", cfg.lang, "bt",
                                                    split.heldout_keys, synth), None))
