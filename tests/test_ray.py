@@ -8,6 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from test_resume import _run
 from test_run import _config
 from translate_synth.cli import main
 
@@ -72,19 +73,8 @@ def test_bad_file_on_ray_gives_the_local_one_line_error(tmp_path, ray_local):
     assert not (tmp_path / "ray" / "pt").exists()
 
 
-ARGS = ["run", "--lang", "pt", "--no-cache", "--no-report", "--limit", "30",
-        "--set", "synthesis.chunk_size=8", "--set", "split.valid=4", "--set", "split.test=4"]
-
-
 def _cli(out, executor, fault=None):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
-           "RAY_USAGE_STATS_ENABLED": "0"}
-    env.pop("TRANSLATE_SYNTH_FAULT", None)
-    if fault:
-        env["TRANSLATE_SYNTH_FAULT"] = fault
-    return subprocess.run([sys.executable, "-m", "translate_synth", *ARGS, "--out", str(out),
-                           "--executor", executor], env=env, capture_output=True, text=True,
-                          timeout=600)
+    return _run(out, fault, extra=["--executor", executor])  # test_resume's run, on an executor
 
 
 @pytest.mark.parametrize("killed_on, resumed_on, point", [("ray", "ray", "chunk:ft:1"),

@@ -61,15 +61,11 @@ class _Summary:
 
 def _score_block(chain, rows, prescored=frozenset()) -> None:
     for _, f in chain:
-        if f.score_key in prescored:  # scored already (elsewhere): keep it, in chain order
-            for r in rows:
-                v = r["scores"].pop(f.score_key, None)
-                if v is not None:
-                    r["scores"][f.score_key] = v
-            continue
+        pre = f.score_key in prescored  # scored already (elsewhere): kept, not recomputed
+        values = [r["scores"].get(f.score_key) for r in rows] if pre else f.score(rows)
         stored = isinstance(f, StoredScore)
-        for r, v in zip(rows, f.score(rows)):
-            if not stored:  # recomputed: no stale value, and keys in chain order
+        for r, v in zip(rows, values):
+            if not stored:  # (re)computed scores: no stale value, and keys in chain order
                 r["scores"].pop(f.score_key, None)
             if v is not None:
                 r["scores"][f.score_key] = v

@@ -191,12 +191,18 @@ def _parquet_records(path: Path, f: DataFile, keys: list[str], raw=None):
             yield n, _pick(rec, keys, f"{path}: row {n}")
 
 
-def _hf_records(f: DataFile, keys: list[str]):
+def hf_spec(f: DataFile) -> tuple[str, str, str | None, str]:
+    """``hf:NAME[:CONFIG[:SPLIT]]`` -> (spec, name, config or None, split: default train)."""
     spec = f.path[len(HF_PREFIX):] if f.path.startswith(HF_PREFIX) else f.path
     parts = spec.split(":")
     name = parts[0]
     config = parts[1] if len(parts) > 1 and parts[1] else None
     split = parts[2] if len(parts) > 2 and parts[2] else "train"
+    return spec, name, config, split
+
+
+def _hf_records(f: DataFile, keys: list[str]):
+    spec, name, config, split = hf_spec(f)
     try:
         import datasets
 

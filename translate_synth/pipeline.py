@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from translate_synth import __version__, progress
-from translate_synth.backends import make_translator
+from translate_synth.backends import MODEL_COUNTERS, make_translator
 from translate_synth.config import Config
 from translate_synth.emit import AtomicJsonl, package_versions, read_jsonl, write_json
 from translate_synth.errors import UserError
@@ -203,8 +203,7 @@ class Run:
 
     def model_counts(self, translator) -> dict:
         """Sentences translated and scored by the model, cache hits and misses (all processes)."""
-        return {a: getattr(translator, a, 0) for a in ("sentences_translated",
-                                                       "sentences_scored", "hits", "misses")}
+        return {a: getattr(translator, a, 0) for a in MODEL_COUNTERS}
 
     # ------------------------------------------------------------ the run
     def run(self) -> RunResult:

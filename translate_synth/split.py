@@ -35,6 +35,16 @@ class Split:
     counts: dict = field(default_factory=dict)
 
 
+def heldout_sizes(cfg: SplitConfig, distinct: int) -> tuple[int, int]:
+    """(valid rows, test rows) for ``distinct`` real pairs; at least one pair stays in train."""
+    n_valid = _size(cfg.valid, distinct, cfg.max_heldout)
+    n_test = _size(cfg.test, distinct, cfg.max_heldout)
+    if n_valid + n_test >= distinct and distinct:
+        n_test = max(0, min(n_test, distinct - n_valid - 1))
+        n_valid = max(0, min(n_valid, distinct - n_test - 1))
+    return n_valid, n_test
+
+
 def plan_split(pairs: Iterable[tuple[str, str]], cfg: SplitConfig, seed: int) -> tuple[dict, dict]:
     """First pass: {pair hash: "valid"|"test"} for the held-out pairs, and counts."""
     ranks, hashes, seen = array("Q"), array("Q"), HashSet()
@@ -49,11 +59,7 @@ def plan_split(pairs: Iterable[tuple[str, str]], cfg: SplitConfig, seed: int) ->
         hashes.append(h)
         ranks.append(stable_int(seed, h))
     distinct = len(hashes)
-    n_valid = _size(cfg.valid, distinct, cfg.max_heldout)
-    n_test = _size(cfg.test, distinct, cfg.max_heldout)
-    if n_valid + n_test >= distinct and distinct:
-        n_test = max(0, min(n_test, distinct - n_valid - 1))
-        n_valid = max(0, min(n_valid, distinct - n_test - 1))
+    n_valid, n_test = heldout_sizes(cfg, distinct)
     order = sorted(range(distinct), key=ranks.__getitem__)[: n_valid + n_test]
     plan = {hashes[i]: ("valid" if k < n_valid else "test") for k, i in enumerate(order)}
     return plan, {"read": total, "duplicates": dups, "distinct": distinct}

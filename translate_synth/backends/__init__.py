@@ -13,6 +13,10 @@ from translate_synth.config import Config, Decoding
 from translate_synth.errors import UserError
 
 
+# what a translator counts (the cache wrapper adds hits and misses): stats.json sums them
+MODEL_COUNTERS = ("sentences_translated", "sentences_scored", "hits", "misses")
+
+
 class Translator(ABC):
     name: str = "?"
     supports_sampling: bool = True

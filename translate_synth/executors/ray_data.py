@@ -103,12 +103,11 @@ def read_input(ray, f, keys: list[str], data, file_no: int):
     if fmt == "hf":
         import datasets
 
-        from translate_synth.config import HF_PREFIX
+        from translate_synth.ingest import hf_spec
 
-        spec = f.path[len(HF_PREFIX):] if f.path.startswith(HF_PREFIX) else f.path
-        name, config, split = (spec.split(":") + ["", ""])[:3]
+        spec, name, config, split = hf_spec(f)
         try:
-            hf = datasets.load_dataset(name, config or None, split=split or "train")
+            hf = datasets.load_dataset(name, config, split=split)
         except Exception as e:
             raise UserError(f"hf:{spec}: cannot load the dataset ({type(e).__name__}); run once "
                             "online to cache it, or give a local path or file") from None
@@ -232,6 +231,7 @@ class SynthActor:
         self.synth = Synthesiser(cfg, make_translator(cfg), RoundTripScorer(cfg.scoring, 1))
 
     def __call__(self, t: pa.Table) -> pa.Table:
+        from translate_synth.backends import MODEL_COUNTERS
         from translate_synth.synthesise import bt_job, ft_job, paraphrase_job
 
         t = t.sort_by([("key", "ascending")])
@@ -280,4 +280,3 @@ def score_chunks(t: pa.Table, scoring_json: str, specs: list[dict], langs: dict)
 
 
 ORIGINS = ("bt", "ft", "paraphrase")
-MODEL_COUNTERS = ("sentences_translated", "sentences_scored", "hits", "misses")

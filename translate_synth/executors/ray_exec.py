@@ -1,7 +1,7 @@
 """The Ray executor: the same run on Ray Data, from a laptop to a cluster.
 
-- ingest: every input file is read by ``ray.data.read_binary_files`` (``from_huggingface`` for
-  ``hf:`` inputs) and parsed and cleaned in Ray tasks by the local executor's own functions;
+- ingest: every input file is read by ``ray.data.read_binary_files`` (``hf:`` inputs: the
+  dataset's Arrow table via ``ray.data.from_arrow``) and parsed and cleaned in Ray tasks by the local executor's own functions;
   per-file counts come from a Ray ``groupby``;
 - dedup and the real split: Ray ``groupby`` keeps the first occurrence of each key, a Ray
   ``sort`` by the seeded rank picks valid/test, a vectorised filter drops held-out overlaps;
@@ -34,7 +34,7 @@ from translate_synth.executors import ray_data as rd
 from translate_synth.faults import checkpoint
 from translate_synth.hashset import HashSet
 from translate_synth.pipeline import Run, _stop_on_sigint
-from translate_synth.split import Split, _size, real_row
+from translate_synth.split import Split, heldout_sizes, real_row
 from translate_synth.text import norm_key
 
 ORIGINS = rd.ORIGINS
@@ -128,11 +128,7 @@ class RayRun(Run):
         total = self._guard(keyed.count)
         uniq = self._guard(rd.distinct(keyed).materialize)
         n = uniq.count()
-        n_valid, n_test = _size(cfg.split.valid, n, cfg.split.max_heldout), \
-            _size(cfg.split.test, n, cfg.split.max_heldout)
-        if n_valid + n_test >= n and n:
-            n_test = max(0, min(n_test, n - n_valid - 1))
-            n_valid = max(0, min(n_valid, n - n_test - 1))
+        n_valid, n_test = heldout_sizes(cfg.split, n)
         held = uniq.sort(["rank", "pos"]).limit(n_valid + n_test).take_all() \
             if n_valid + n_test else []
         for bucket, rows in (("valid", held[:n_valid]), ("test", held[n_valid:])):
@@ -193,7 +189,7 @@ class RayRun(Run):
                                                    split.heldout_keys, synth), None))
         if want_para and self.train_ds is not None:
             plans.append(("paraphrase", self.train_ds, self.para_bounds, self.para_limit))
-        done = {(o, k) for o, k in self.journal.done}
+        done = self.journal.done  # (origin, chunk) -> journal entry
         stateless = [s for s in self._filter_specs() if s["stateless"]]
         prescored = frozenset(s["key"] for s in stateless)
         langs = {"source": cfg.source_lang, "target": cfg.lang}
