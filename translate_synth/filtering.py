@@ -25,6 +25,7 @@ from translate_synth.emit import AtomicJsonl, read_jsonl
 from translate_synth.errors import UserError
 from translate_synth.filters import build_filters
 from translate_synth.filters.base import StoredScore
+from translate_synth.novelty import RareTypes
 
 BLOCK = 2000
 SUMMARY_KEYS = ("rt_bleu", "rt_chrf", "quality")
@@ -79,8 +80,10 @@ def _real_values(f, real_rows: list[dict]) -> np.ndarray:
 
 def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tuple[list, dict]:
     """(funnel, score summary). ``context``: held-out keys, real pair hashes, ``langs``, and
-    optionally ``calibration`` (quality weights and ``real_rows`` for ``real_percentile``) and
-    ``prescored`` (score keys of stateless filters an executor has computed already)."""
+    optionally ``calibration`` (quality weights and ``real_rows`` for ``real_percentile``),
+    ``prescored`` (score keys of stateless filters an executor has computed already) and
+    ``rare_types`` ({side: rare real word types}: each funnel step then reports the share of them
+    carried by the rows reaching it and by the rows it keeps)."""
     chain = build_filters(specs, context)
     if len(chain) > 64:
         raise UserError(f"filters: {len(chain)} filters configured, at most 64 are supported; "
@@ -159,9 +162,12 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
         del fails
         names = [name for name, _ in chain]
         scores = {k: {"all": _Summary(), "accepted": _Summary()} for k in SUMMARY_KEYS}
+        rare = RareTypes(context["rare_types"]) if context.get("rare_types") else None
         with AtomicJsonl(dst) as out:  # pass 2: decide
             for i, r in enumerate(read_jsonl(tmp)):
                 m = int(mask[i])
+                if rare is not None:  # depth: the first filter that rejects the row
+                    rare.add(r, (m & -m).bit_length() - 1 if m else len(chain))
                 r["rejected_by"] = [nm for k, nm in enumerate(names) if m >> k & 1] if m else []
                 r["accepted"] = not r["rejected_by"]
                 for k, arrs in scores.items():
@@ -175,4 +181,7 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
         tmp.unlink(missing_ok=True)
     score_stats = {k: {part: vals.as_dict() for part, vals in arrs.items()}
                    for k, arrs in scores.items()}
+    if rare is not None:  # what each filter costs in the rare words of real text
+        for k, step in enumerate(funnel):
+            step["rare_types"] = rare.shares(k)
     return funnel, score_stats

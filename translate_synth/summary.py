@@ -15,12 +15,24 @@ def _table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
+def _rare(r: dict | None) -> str:
+    return f"{100 * r['before']:.1f} -> {100 * r['after']:.1f}" if r else ""
+
+
 def print_summary(result) -> None:
     st = result.stats
     click.echo(f"\nfilter funnel ({st['lang']}):")
-    click.echo(_table(["filter", "seen", "kept", "removed", "removed %"],
+    sides = [s for s in ("target", "source") if any(s in f.get("rare_types", {})
+                                                    for f in result.funnel)]
+    click.echo(_table(["filter", "seen", "kept", "removed", "removed %"] +
+                      [f"rare {s} types %" for s in sides],
                       [[f["name"], f["seen"], f["kept"], f["removed"],
-                        f"{100 * f['removed_share']:.1f}"] for f in result.funnel]))
+                        f"{100 * f['removed_share']:.1f}"] +
+                       [_rare(f.get("rare_types", {}).get(s)) for s in sides]
+                       for f in result.funnel]))
+    if sides:
+        click.echo("(rare types: real training words seen <= collapse.rare_k times; the share "
+                   "the rows reaching a filter carry -> the share its kept rows carry)")
     click.echo("\nemitted rows:")
     origins = sorted({o for s in st["emitted"].values() for o in s})
     click.echo(_table(["split"] + origins,

@@ -25,17 +25,17 @@ class LogProbBackward(StoredScore):
 @register
 class Quality(Filter):
     """The combined quality score (``translate_synth/quality.py``): an estimate of each row's
-    reference chrF from all its signals, with weights fitted on the real pairs of the run
-    (``calibration.json``) or documented defaults. Always computed; the default ranking for
-    ``keep_top`` and for the curriculum's best-first order."""
+    reference chrF (0-100), from a model chosen and fitted per origin on the run's real pairs
+    (``calibration.json``), or round-trip chrF where no fit beat it. Always computed; the default
+    ranking for ``keep_top`` and for the curriculum's best-first order."""
 
     name = "quality"
     score_key = "quality"
 
     def score(self, rows):
-        from translate_synth.quality import DEFAULT_WEIGHTS, features, predict
+        from translate_synth.quality import features, predict, weights_for
 
-        cal = self.context.get("calibration") or {}
-        weights = cal.get("weights") or DEFAULT_WEIGHTS
-        langs = self.context.get("langs", {})
-        return [predict(features(r, langs), weights) for r in rows]
+        cal = self.context.get("calibration")
+        langs, lm = self.context.get("langs", {}), self.context.get("fluency_lm")
+        return [predict(features(r, langs, lm), weights_for(cal, r.get("origin", "bt")))
+                for r in rows]
