@@ -94,6 +94,53 @@ def test_duplicates_exact_and_normalised(tmp_path):
     assert [r["accepted"] for r in out] == [True, True, False]
 
 
+def _real_context(tmp_path, pairs):
+    """The filter context of real training pairs, built as a run and refilter build it."""
+    from translate_synth.finalize import real_pair_keys
+    from translate_synth.hashset import HashSet
+    from translate_synth.text import norm_key, stable_int
+
+    real = tmp_path / "real_train.jsonl"
+    real.write_text("".join(json.dumps({"id": f"real-{i}", "source": s, "target": t,
+                                        "origin": "real"}) + "\n"
+                            for i, (s, t) in enumerate(pairs)), encoding="utf-8")
+    return {"_dup_seen": HashSet(stable_int(norm_key(s), norm_key(t)) for s, t in pairs),
+            **real_pair_keys(real)}
+
+
+def test_duplicate_checks_the_real_pairs_in_both_modes(tmp_path):
+    ctx = lambda: _real_context(tmp_path, [("Hello, world.", "Habari dunia.")])  # noqa: E731
+    rows = [{**row("Hello, world.", "Habari dunia.", authentic="source", rid="a"), "origin": "ft"},
+            {**row("hello world", "habari dunia", authentic="source", rid="b"), "origin": "ft"},
+            {**row("Good day.", "Siku njema.", authentic="source", rid="c"), "origin": "ft"}]
+    _, out = run_filters(tmp_path, rows, [], ctx())
+    assert [r["accepted"] for r in out] == [False, False, True]  # normalised: a and b
+    _, out = run_filters(tmp_path, rows, [{"type": "duplicate", "mode": "exact"}], ctx())
+    assert [r["accepted"] for r in out] == [False, True, True]  # exact: the real pair itself
+    assert out[0]["rejected_by"] == ["duplicate"] and out[0]["scores"]["duplicate"] == 1.0
+
+
+def test_real_target_overlap_drops_back_translations_of_real_targets(tmp_path):
+    ctx = lambda: _real_context(tmp_path, [("Everyone has rights.", "Kila mtu ana haki.")])  # noqa: E731
+    rows = [row("Every person has rights.", "Kila mtu ana haki!", rid="bt-real"),
+            row("Another sentence.", "Sentensi nyingine.", rid="bt-new"),
+            {**row("All people have rights.", "Kila mtu ana haki.", authentic="source",
+                   rid="ft"), "origin": "ft"}]
+    funnel, out = run_filters(tmp_path, rows, [], ctx())
+    assert [f["name"] for f in funnel][:3] == ["heldout_overlap", "duplicate",
+                                               "real_target_overlap"]
+    step = funnel[2]
+    assert step["removed"] == 1 and step["direction"] == "lower"
+    assert [r["scores"]["real_target_overlap"] for r in out] == [1.0, 0.0, 0.0]
+    assert [r["rejected_by"] for r in out] == [["real_target_overlap"], [], []]
+    # kept when asked, and still scored
+    funnel, out = run_filters(tmp_path, rows, [{"type": "real_target_overlap", "keep": True}],
+                              ctx())
+    assert out[0]["accepted"], out[0]["rejected_by"]
+    assert out[0]["scores"]["real_target_overlap"] == 1.0
+    assert next(f for f in funnel if f["name"] == "real_target_overlap")["removed"] == 0
+
+
 def test_heldout_overlap_is_always_on(tmp_path):
     rows = [row("Kept sentence here.", "Sentensi nzuri."), row("Held out.", "Imeshikiliwa.")]
     from translate_synth.text import norm_key

@@ -414,6 +414,45 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
+def filter_index(filters: list, key: str, item: str) -> str:
+    """The list index (as text) of the filter ``key`` names in ``--set filters.<key>...``.
+
+    ``key`` is an index (``filters.1.min``), a filter's ``name:``, or its type when one filter
+    has that type. An always-on filter (``filters.ALWAYS_ON`` and ``ALWAYS_LAST``: duplicate,
+    quality...) that the list lacks is appended, so its options can be set
+    (``filters.duplicate.mode=exact``; it still runs where it always does). Anything else is a
+    one-line error naming the filters.
+    """
+    try:
+        int(key)
+        return key
+    except ValueError:
+        pass
+    from translate_synth.filters import ALWAYS_LAST, ALWAYS_ON
+
+    def entry_name(f):
+        return f.get("name") or f.get("type") if isinstance(f, dict) else None
+
+    named = [i for i, f in enumerate(filters) if entry_name(f) == key]
+    if not named:
+        named = [i for i, f in enumerate(filters) if isinstance(f, dict) and f.get("type") == key]
+    if len(named) == 1:
+        return str(named[0])
+    if len(named) > 1:
+        raise UserError(f"--set {item}: {len(named)} filters have type '{key}'; address one by "
+                        f"its name ({', '.join(str(entry_name(filters[i])) for i in named)}) "
+                        "or index")
+    if key in ALWAYS_ON + ALWAYS_LAST:
+        filters.append({"type": key})
+        return str(len(filters) - 1)
+    names = [str(entry_name(f)) for f in filters]
+    close = difflib.get_close_matches(key, names + list(ALWAYS_ON + ALWAYS_LAST), n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise UserError(f"--set {item}: no filter named '{key}'; {hint}filters: "
+                    f"{', '.join(names) or '(none)'}; always on: "
+                    f"{', '.join(ALWAYS_ON + ALWAYS_LAST)}; or give an index (filters.0...)")
+
+
 def apply_override(raw: dict, path: list[str], value: Any) -> None:
     node = raw
     for i, part in enumerate(path[:-1]):
@@ -487,8 +526,11 @@ def build_config(raw: dict, source: str = "<config>", text: str = "",
                 raw["data"][kind] = _resolve_paths(files, base_dir)
     for item in overrides:
         path, value = parse_override(item)
-        if path[0] == "filters" and len(path) > 1 and "filters" not in raw:
-            raw["filters"] = [dict(f) for f in DEFAULT_FILTERS]  # index into the defaults
+        if path[0] == "filters" and len(path) > 1:
+            if "filters" not in raw:
+                raw["filters"] = [dict(f) for f in DEFAULT_FILTERS]  # index into the defaults
+            if isinstance(raw["filters"], list):
+                path[1] = filter_index(raw["filters"], path[1], item)
         apply_override(raw, path, value)
     try:
         return Config.model_validate(raw)

@@ -16,6 +16,7 @@ from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters
 from translate_synth.hashset import HashSet
 from translate_synth.ingest import file_sha256
+from translate_synth.text import norm_key, stable_int
 
 MONITOR_ROWS = 20000
 
@@ -27,6 +28,7 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
     context = {"heldout_keys": heldout_keys, "_dup_seen": HashSet(train_hashes) if
                not isinstance(train_hashes, HashSet) else train_hashes.copy(),
                "langs": {"source": cfg.source_lang, "target": cfg.lang}, "warn": log,
+               **real_pair_keys(real_train),
                **(extra_context or {})}
     t0 = time.perf_counter()
     funnel, score_stats = apply_filters(cfg.filters, candidates_src, stage / "candidates.jsonl",
@@ -58,6 +60,18 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                                                "prefix3_excess")}
                                        for side, m in collapse["sides"].items()}}
     return out
+
+
+def real_pair_keys(real_train: Path) -> dict:
+    """Filter context from the real training pairs (the same in a run and in ``refilter``):
+    exact (source, target) hashes for ``duplicate`` in ``mode: exact`` and normalised target
+    hashes for ``real_target_overlap``."""
+    exact, targets = HashSet(), HashSet()
+    if real_train is not None and Path(real_train).exists():
+        for r in read_jsonl(real_train):
+            exact.add(stable_int(r["source"], r["target"]))
+            targets.add(stable_int(norm_key(r["target"])))
+    return {"_dup_seen_exact": exact, "_real_targets": targets}
 
 
 def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> dict:

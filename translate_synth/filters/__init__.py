@@ -1,7 +1,8 @@
 """Filters: a registry of small classes, each scoring rows apart from accepting them.
 
-Config lists filters in order, e.g. ``- {type: rt_chrf, min: 30}``; ``heldout_overlap`` and
-``duplicate`` always run first, whatever the config says.
+Config lists filters in order, e.g. ``- {type: rt_chrf, min: 30}``; ``heldout_overlap``,
+``duplicate`` and ``real_target_overlap`` always run first, in that order, whatever the config
+says (a config entry of one of them only sets its options).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import difflib
 
 from pydantic import ValidationError
 
-from translate_synth.filters import basic, langid, model, text  # noqa: F401  (registers them)
+from translate_synth.filters import basic, langid, model, overlap, text  # noqa: F401 (registers)
 from translate_synth.filters.base import REGISTRY, Filter, register
 
-ALWAYS_ON = ("heldout_overlap", "duplicate")
+ALWAYS_ON = ("heldout_overlap", "duplicate", "real_target_overlap")  # first, in this order
 ALWAYS_LAST = ("quality",)  # always scored (no threshold unless configured)
 
 
@@ -54,21 +55,27 @@ def validate_specs(specs: list[dict]) -> list[dict]:
 
 
 def build_filters(specs: list[dict], context: dict) -> list[tuple[str, Filter]]:
-    """(name, filter) pairs in run order: the always-on filters, then the configured ones."""
-    chain = []
-    configured = {s["type"] for s in specs}
-    for ftype in ALWAYS_ON:
-        if ftype not in configured:
-            chain.append((ftype, REGISTRY[ftype](REGISTRY[ftype].Params(), context)))
-    for spec in specs:
+    """(name, filter) pairs in run order: the always-on filters (configured options or
+    defaults), then the other configured ones, then each of ``ALWAYS_LAST`` not configured."""
+
+    def make(spec):
         spec = dict(spec)
         ftype, name = spec.pop("type"), spec.pop("name")
         cls = REGISTRY[ftype]
-        chain.append((name, cls(cls.Params.model_validate(spec), context)))
+        return name, cls(cls.Params.model_validate(spec), context)
+
+    chain = []
+    configured = {s["type"] for s in specs}
+    for ftype in ALWAYS_ON:
+        spec = next((s for s in specs if s["type"] == ftype), None)
+        chain.append(make(spec) if spec else
+                     (ftype, REGISTRY[ftype](REGISTRY[ftype].Params(), context)))
+    chain += [make(spec) for spec in specs if spec["type"] not in ALWAYS_ON]
     for ftype in ALWAYS_LAST:
         if ftype not in configured:
             chain.append((ftype, REGISTRY[ftype](REGISTRY[ftype].Params(), context)))
     return chain
 
 
-__all__ = ["REGISTRY", "Filter", "register", "validate_specs", "build_filters", "ALWAYS_ON"]
+__all__ = ["REGISTRY", "Filter", "register", "validate_specs", "build_filters", "ALWAYS_ON",
+           "ALWAYS_LAST"]
