@@ -5,7 +5,6 @@ Exit codes: 0 success, 2 bad input/config/missing resource (one line on stderr),
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
@@ -138,20 +137,13 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
 
     result = run_executor(cfg, Path(cfg.output.dir), log=log, restart=restart)
     print_summary(result)
+    from translate_synth.pipeline import write_extras
+
+    # the report and the Comet archive are outputs of the run: listed in its manifest
+    result.manifest = write_extras(result.out_dir, result.stats, result.manifest,
+                                   report=not no_report, comet=cfg.tracking == "comet", log=log)
     if not no_report:
-        from translate_synth.report import write_report
-
-        write_report([result.out_dir], result.out_dir)
         log(f"report: {result.out_dir / 'report.html'}")
-    if cfg.tracking == "comet":
-        from translate_synth.tracking import log_to_comet
-
-        col = result.out_dir / "collapse.json"
-        log_to_comet(result.out_dir, result.stats, result.manifest,
-                     json.loads(col.read_text()) if col.exists() else None,
-                     [result.out_dir / n for n in ("report.html", "report.md", "manifest.json",
-                                                   "stats.json", "collapse.json")]
-                     + sorted((result.out_dir / "report_plots").glob("*.png")), log=log)
     _collapse_exit(cfg, result)
 
 
@@ -164,18 +156,39 @@ def _collapse_exit(cfg, result) -> None:
         sys.exit(3)
 
 
-@main.command()
+# the refilter examples of `refilter --help` and the README (tests/test_refilter.py runs the
+# README's lines, which must be exactly these)
+REFILTER_EXAMPLES = (
+    "translate-synth refilter out/pt --set filters.rt_chrf.min=40",
+    "translate-synth refilter out/pt --set filters.duplicate.mode=exact "
+    "--set curriculum.valid_synthetic=50",
+    "translate-synth refilter out/pt --set filters.quality.keep_top=0.7 --out out-strict/pt",
+)
+
+
+@main.command(epilog="\b\nExamples (run `translate-synth run --lang pt --out out` first):\n"
+              + "\n".join(f"  {e}" for e in REFILTER_EXAMPLES))
 @click.argument("run_dir", type=click.Path())
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
-              help="override filters/curriculum/collapse keys, e.g. --set filters.2.min=40")
-def refilter(run_dir, sets):
-    """Re-decide a finished run (OUT/<lang>) from its stored scores: no model call."""
+              help="override filters/curriculum/collapse keys, e.g. --set "
+                   "filters.rt_chrf.min=40 (a filter by name, type or index)")
+@click.option("--out", "out", type=click.Path(),
+              help="write the re-decided run to this directory (OUT2/<lang>) and leave RUN_DIR "
+                   "untouched (default: rewrite RUN_DIR)")
+def refilter(run_dir, sets, out):
+    """Re-decide a finished run (OUT/<lang>) from its stored scores: no model call.
+
+    Rewrites every output file (splits, curriculum stages, candidates, stats, collapse, report,
+    manifest) as a full run with those settings would, and removes the files they no longer
+    produce. Settings that need the model (model, data, synthesis, scoring, split, quality...)
+    are refused: use `translate-synth run`.
+    """
     from translate_synth.pipeline import RunResult, _log
     from translate_synth.refilter import refilter as do_refilter
     from translate_synth.summary import print_summary
 
-    got = do_refilter(Path(run_dir), list(sets), log=_log)
-    print_summary(RunResult(Path(run_dir), got["stats"], got["manifest"],
+    got = do_refilter(Path(run_dir), list(sets), log=_log, dest=Path(out) if out else None)
+    print_summary(RunResult(got["out_dir"], got["stats"], got["manifest"],
                             got["stats"]["filters"]))
 
 

@@ -6,16 +6,14 @@ files, so re-thresholding never needs the model.
 
 from __future__ import annotations
 
-import os
 import time
 from array import array
 from pathlib import Path
 
-from translate_synth.emit import read_jsonl, write_json, write_splits
+from translate_synth.emit import publish, read_jsonl, write_json, write_splits
 from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters
 from translate_synth.hashset import HashSet
-from translate_synth.ingest import file_sha256
 from translate_synth.text import norm_key, stable_int
 
 MONITOR_ROWS = 20000
@@ -121,17 +119,11 @@ def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> d
 
 
 def move_staged(stage: Path, out: Path, stats: dict) -> dict:
-    """Write stats.json into staging, then move every staged file into ``out``: {name: sha/rows}.
+    """Write stats.json into staging, then move every staged file into ``out`` and remove the
+    files an earlier run left there that this one does not write: {name: sha/rows}.
 
     ``manifest.json`` is written after this by the caller: a directory with a manifest is a
     finished run.
     """
     write_json(stage / "stats.json", stats)
-    outputs = {}
-    for p in sorted(stage.iterdir()):
-        rows = sum(1 for _ in open(p, encoding="utf-8")) if p.suffix == ".jsonl" else None
-        outputs[p.name] = {"sha256": file_sha256(p), "rows": rows}
-    for p in sorted(stage.iterdir()):
-        os.replace(p, out / p.name)
-        checkpoint("mid_finish")
-    return outputs
+    return publish(stage, out, checkpoint=lambda: checkpoint("mid_finish"))

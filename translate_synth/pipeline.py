@@ -2,7 +2,9 @@
 
 ingest + split -> synthesise (+ round trip, scores) -> filter -> emit. Intermediate files live in
 ``OUT/<lang>/.work/``; final files are staged in ``OUT/<lang>/.staging/`` and moved into place at
-the end, ``manifest.json`` last, so a failed run never leaves half-written outputs behind.
+the end, ``manifest.json`` last, so a failed run never leaves half-written outputs behind. The
+directory is owned by one run: files an earlier run wrote that this one does not are removed, and
+the manifest lists exactly the files there (``write_extras`` adds the report and Comet archive).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Iterator
 from translate_synth import __version__, progress
 from translate_synth.backends import MODEL_COUNTERS, make_translator
 from translate_synth.config import Config
-from translate_synth.emit import AtomicJsonl, package_versions, read_jsonl, write_json
+from translate_synth.emit import (AtomicJsonl, package_versions, publish, read_jsonl,
+                                  write_json)
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint
 from translate_synth.finalize import filter_and_emit, move_staged
@@ -315,6 +318,49 @@ def run(cfg: Config, out_root: Path, log=_log, restart: bool = False,
                     except OSError:
                         break
         raise
+
+
+def write_extras(out: Path, stats: dict, manifest: dict, report: bool, comet: bool,
+                 log=_log) -> dict:
+    """The report (report.json/.html/.md, report_plots/) and the Comet ML offline archive
+    (comet/) of a finished run in ``out``: staged, moved in, and listed in ``manifest.json``
+    (rewritten with them; the report embeds the manifest of the data files). Returns the
+    manifest. Neither asked for: nothing to do (the data files' publish removed old ones)."""
+    if not (report or comet):
+        return manifest
+    stage = Path(out) / ".staging"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    try:
+        if report:
+            from translate_synth.report import write_report
+
+            write_report([out], stage)
+        if comet:
+            import logging
+
+            from translate_synth.tracking import log_to_comet
+
+            col = out / "collapse.json"
+            disabled = logging.root.manager.disable
+            logging.disable(logging.INFO)  # Comet's notes name the staging path: ours below
+            try:
+                got = log_to_comet(stage, stats, manifest,
+                                   json.loads(col.read_text()) if col.exists() else None,
+                                   [stage / "report.html", stage / "report.md",
+                                    out / "manifest.json", out / "stats.json", col]
+                                   + sorted((stage / "report_plots").glob("*.png")))
+            finally:
+                logging.disable(disabled)
+            log(f"comet: logged {got['mode']}" + ("" if got["mode"] == "online" else
+                f"; offline archive in {out / 'comet'} (upload: `comet upload`)"))
+        extra = publish(stage, out, keep=set(manifest["outputs"]), unfinish=False)
+        manifest = {**manifest, "outputs": dict(sorted({**manifest["outputs"],
+                                                        **extra}.items()))}
+        write_json(out / "manifest.json", manifest)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return manifest
 
 
 @contextmanager

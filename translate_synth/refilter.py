@@ -1,9 +1,11 @@
 """``translate-synth refilter OUT/<lang> --set filters...``: re-decide from stored scores.
 
 Reads a finished run (manifest.json, candidates.jsonl with every score, train/valid/test), applies
-config overrides, and rewrites candidates/splits/stats/manifest exactly as a full run with those
-settings would, with no model call: model scores are stored in the candidates, cheap text scores
-are recomputed.
+config overrides, and writes every output file exactly as a full run with those settings would
+(candidates, splits, curriculum stages, valid_synthetic, collapse, stats, report, manifest), with
+no model call: model scores are stored in the candidates, cheap text scores are recomputed. Files
+the new settings do not produce are removed. ``dest`` (``--out``) writes a full run directory
+elsewhere and leaves the original untouched.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ import shutil
 import time
 from pathlib import Path
 
-from translate_synth.config import build_config
+from translate_synth.config import build_config, parse_override
 from translate_synth.emit import AtomicJsonl, read_jsonl, write_json
 from translate_synth.errors import UserError
 from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
+from translate_synth.journal import fingerprint
 from translate_synth.text import norm_key, stable_int
 
 # config sections that need the model (or new inputs): changing them needs a new `run`
 NEEDS_RUN = ("lang", "source_lang", "codes", "source_codes", "seed", "model", "data", "synthesis",
-             "scoring", "split")
+             "scoring", "split", "quality")
+# stats.json sections the filter stage writes: a refilter replaces them (and drops the ones the
+# new settings no longer produce, e.g. collapse when it is turned off)
+DECIDED = ("filters", "emitted", "curriculum", "scores", "collapse")
 
 
 def _load_json(path: Path) -> dict:
@@ -35,43 +41,68 @@ def _load_json(path: Path) -> dict:
         raise UserError(f"{path}: not valid JSON ({e}); rerun `translate-synth run`") from None
 
 
-def refilter(out: Path, overrides: list[str], log=None) -> dict:
-    out = Path(out)
-    if not out.is_dir():
-        raise UserError(f"{out}: no such directory; give OUT/<lang> of a finished run")
-    manifest = _load_json(out / "manifest.json")
-    old_stats = _load_json(out / "stats.json")
-    for name in ("candidates.jsonl", "train.jsonl", "valid.jsonl", "test.jsonl"):
-        if not (out / name).is_file():
-            raise UserError(f"{out / name}: missing; refilter needs a finished run's files")
-    raw = {k: v for k, v in manifest["config"].items() if k != "output"}
-    cfg = build_config(raw, f"{out / 'manifest.json'} config", overrides=overrides)
-    old, new = manifest["config"], {**cfg.model_dump(mode="json"),
-                                    "output": manifest["config"].get("output")}
+def _refused(old: dict, new: dict, overrides: list[str]) -> None:
+    """One line naming the first override (or section) that needs the model."""
+    for item in overrides:
+        path, _ = parse_override(item)
+        if path[0] == "output":
+            raise UserError(f"refilter --set {item}: where outputs go is --out DIR")
     changed = [k for k in NEEDS_RUN if old.get(k) != new.get(k)]
-    if changed:
-        raise UserError(f"refilter re-decides from stored scores only; '{changed[0]}' changes the "
-                        "synthesis itself: use `translate-synth run` with that setting")
+    if not changed:
+        return
+    key = next((item.partition("=")[0].strip() for item in overrides
+                if parse_override(item)[0][0] == changed[0]), changed[0])
+    raise UserError(f"refilter re-decides from stored scores only; '{key}' needs the model "
+                    f"(it changes the synthesis or its scores): use `translate-synth run` with "
+                    "that setting")
+
+
+def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None) -> dict:
+    """Re-decide the run in ``out`` into ``dest`` (default: ``out`` itself)."""
+    t_start = time.perf_counter()
+    src = Path(out)
+    if not src.is_dir():
+        raise UserError(f"{src}: no such directory; give OUT/<lang> of a finished run")
+    manifest = _load_json(src / "manifest.json")
+    old_stats = _load_json(src / "stats.json")
+    for name in ("candidates.jsonl", "train.jsonl", "valid.jsonl", "test.jsonl"):
+        if not (src / name).is_file():
+            raise UserError(f"{src / name}: missing; refilter needs a finished run's files")
+    # the run wrote a report (else it ran with --no-report): so does its refilter
+    had_report = "report.json" in manifest.get("outputs", {}) or (src / "report.json").is_file()
+    dest = src if dest is None else Path(dest)
+    in_place = dest.resolve() == src.resolve()
+    raw = {k: v for k, v in manifest["config"].items() if k != "output"}
+    cfg = build_config(raw, f"{src / 'manifest.json'} config", overrides=overrides)
+    old = manifest["config"]
+    # a run writes OUT/<lang>/ for output.dir OUT: --out names the run directory itself
+    output = old.get("output") if in_place else {"dir": str(dest.parent)}
+    new = {**cfg.model_dump(mode="json"), "output": output}
+    _refused(old, new, list(overrides))
 
     T: dict = {}
     t0 = time.perf_counter()
-    work, stage = out / ".refilter", out / ".staging"
-    for d in (work, stage):
-        shutil.rmtree(d, ignore_errors=True)
-        d.mkdir(parents=True)
+    created = not dest.exists()
+    work, stage = dest / ".refilter", dest / ".staging"
     try:
-        valid = list(read_jsonl(out / "valid.jsonl"))
-        test = list(read_jsonl(out / "test.jsonl"))
+        for d in (work, stage):
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+    except OSError as e:
+        raise UserError(f"{dest} is not writable ({e.strerror}); choose another --out") from None
+    try:
+        valid = list(read_jsonl(src / "valid.jsonl"))
+        test = list(read_jsonl(src / "test.jsonl"))
         heldout = {norm_key(r[side]) for r in valid + test for side in ("source", "target")}
         train_hashes, seen = HashSet(), set()
         with AtomicJsonl(work / "real_train.jsonl") as w:
-            for r in read_jsonl(out / "train.jsonl"):
+            for r in read_jsonl(src / "train.jsonl"):
                 if r.get("origin") == "real" and r["id"] not in seen:
                     seen.add(r["id"])
                     w.write(r)
                     train_hashes.add(stable_int(norm_key(r["source"]), norm_key(r["target"])))
-        shutil.copyfile(out / "candidates.jsonl", work / "candidates.jsonl")
-        cal_path = out / "calibration.json"
+        shutil.copyfile(src / "candidates.jsonl", work / "candidates.jsonl")
+        cal_path = src / "calibration.json"
         calibration = _load_json(cal_path) if cal_path.exists() else {}
         if calibration:
             shutil.copyfile(cal_path, stage / "calibration.json")
@@ -79,15 +110,32 @@ def refilter(out: Path, overrides: list[str], log=None) -> dict:
                                valid, test, heldout, train_hashes, T,
                                {"calibration": calibration}, log=log)
         T["total"] = round(time.perf_counter() - t0, 3)
-        stats = {**old_stats, **done, "timings_s": {**old_stats.get("timings_s", {}),
-                                                    "refilter": T}}
-        outputs = move_staged(stage, out, stats)
-        manifest.update(config=new, outputs={**manifest.get("outputs", {}), **outputs})
-        manifest["refilter"] = {"overrides": list(overrides)}
-        write_json(out / "manifest.json", manifest)
+        # the run's own sections as they were, the decided ones anew, in a run's order
+        stats = {k: v for k, v in old_stats.items()
+                 if k not in DECIDED and k not in done and k != "timings_s"}
+        stats.update(done)
+        stats["timings_s"] = {**{k: v for k, v in old_stats.get("timings_s", {}).items()
+                                 if k != "refilter"}, "refilter": T}
+        outputs = move_staged(stage, dest, stats)
+        fp = fingerprint(cfg, manifest.get("fingerprint", {}).get("inputs", {}))
+        fp["version"] = manifest.get("fingerprint", {}).get("version", fp["version"])
+        manifest = {k: v for k, v in manifest.items() if k != "refilter"}  # as a run writes it
+        manifest.update(fingerprint=fp, config=new, outputs=outputs)
+        write_json(dest / "manifest.json", manifest)
+        shutil.rmtree(work, ignore_errors=True)
+        from translate_synth.pipeline import write_extras
+
+        manifest = write_extras(dest, stats, manifest, report=had_report,
+                                comet=cfg.tracking == "comet", log=log or (lambda m: None))
+    except BaseException:
+        if created:
+            shutil.rmtree(dest, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(stage, ignore_errors=True)
     if log:
-        log(f"refiltered {out} from stored scores (no model call)")
-    return {"stats": stats, "manifest": manifest}
+        where = src if in_place else f"{src} into {dest}"
+        log(f"refiltered {where} from stored scores in "
+            f"{time.perf_counter() - t_start:.1f} s (no model call)")
+    return {"stats": stats, "manifest": manifest, "out_dir": dest}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from translate_synth.emit import write_json
+from translate_synth.emit import write_bytes, write_json
 from translate_synth.report import plots
 from translate_synth.report.gather import gather, summary_row
 from translate_synth.report.render import render_html, render_md
@@ -54,7 +54,7 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> dict:
     plot_dir = out_dir / "report_plots"
     plot_dir.mkdir(exist_ok=True)
     for name, data in images.items():
-        (plot_dir / f"{name}.png").write_bytes(data)
+        write_bytes(plot_dir / f"{name}.png", data)  # atomically, like every output
     b64 = {k: base64.b64encode(v).decode() for k, v in images.items()}
     _atomic_text(out_dir / "report.html", render_html(report, b64))
     _atomic_text(out_dir / "report.md", render_md(report))
