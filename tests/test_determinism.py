@@ -53,4 +53,8 @@ def test_sampling_is_seeded_per_row_not_per_batch(tiny_nllb, toy_pairs):
     among = tr.translate(texts, "en", "sw", d, n=2, seed=7)[0]
     shuffled = tr.translate(texts[::-1], "en", "sw", d, n=2, seed=7)[-1]
     assert alone == among == shuffled
-    assert tr.translate(texts[:1], "en", "sw", d, n=2, seed=8)[0] != alone or len(set(alone)) == 1
+    # and the seed matters: over 10 texts and 3 other seeds, most samples change with the seed
+    base = tr.translate(texts[:10], "en", "sw", d, n=2, seed=7)
+    changed = [a != b for seed in (8, 9, 10)
+               for a, b in zip(base, tr.translate(texts[:10], "en", "sw", d, n=2, seed=seed))]
+    assert sum(changed) >= 0.8 * len(changed), f"{sum(changed)} of {len(changed)} changed"
