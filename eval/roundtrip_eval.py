@@ -66,6 +66,11 @@ def bible_pairs(book: int, n: int, max_ratio: float | None = None) -> list[tuple
     return pairs[:n]
 
 
+def _selected_spearman(sel: dict) -> float | None:
+    """The out-of-sample Spearman of the quality model chosen for one origin (None: none)."""
+    return ((sel.get("candidates") or {}).get(sel.get("selected")) or {}).get("spearman")
+
+
 def tsv_pairs(path: Path, n: int) -> list[tuple[str, str]]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -157,7 +162,7 @@ def main(argv=None) -> int:
         "spearman_with_reference_chrf": {
             "rt_bleu": spearman([r["scores"]["rt_bleu"] for r in rows], y),
             "rt_chrf": spearman([r["scores"]["rt_chrf"] for r in rows], y),
-            "quality_out_of_sample": (cal.get("spearman") or {}).get("quality")},
+            "quality_out_of_sample": _selected_spearman(cal["origins"]["bt"])},
         "reference_scores": {"kept": corpus(kept), "rejected": corpus(rejected),
                              "all": corpus(decided)},
         "keep_top_0.7_by": top,

@@ -133,7 +133,13 @@ def test_readme_demo_runs_offline_on_the_real_model(tmp_path):
         assert (tmp_path / "out" / "pt" / f"train.{stage}.jsonl").is_file()
         assert st["curriculum"][stage]["rows"] > 0
     assert [f["name"] for f in st["filters"]][:2] == ["heldout_overlap", "duplicate"]
-    assert st["quality"]["n"] > 20 and st["quality"]["weights"]["fitted"]
+    # 44 real pairs: too few to fit a quality model; it falls back to rt_chrf and says so
+    assert st["quality"]["n"] == 44
+    assert {o: c["method"] for o, c in st["quality"]["origins"].items()} == \
+        {"bt": "rt_chrf", "ft": "rt_chrf", "paraphrase": "rt_chrf"}
+    assert any("too few to fit" in w for w in st["quality"]["warnings"])
+    sel = next(f for f in st["filters"] if f["name"] == "select")  # the default selection
+    assert 0.15 < sel["removed_share"] < 0.25 and sel["rare_types"]["target"]["after"] > 0
 
 
 def test_fail_on_collapse_exits_3_after_writing_outputs(tmp_path):

@@ -193,6 +193,8 @@ class QualityConfig(Strict):
     calibrate: bool = Field(True, description="fit quality weights on the real training pairs "
                             "(3 model calls per pair, at most max_rows pairs)")
     max_rows: int = Field(300, ge=0, description="real pairs used to calibrate")
+    min_pairs: int = Field(100, ge=3, description="below this many real pairs no model is "
+                           "fitted: quality = rt_chrf")
     logprob: bool = Field(True, description="score logprob_fwd/bwd with the synthesis model "
                           "(transformers backend; 2 forward passes per row)")
 
@@ -227,10 +229,23 @@ class CurriculumConfig(Strict):
     stages: list[CurriculumStage] = Field(default_factory=lambda: [
         CurriculumStage(name="mixed", real=0.5, synthetic=0.5),
         CurriculumStage(name="real", real=1.0, synthetic=0.0)])
-    sort_by: str = Field("quality", description="score that orders synthetic rows best-first")
+    sort_by: str = Field("quality", description="score that orders synthetic rows best-first "
+                         "(each score's own direction; length_ratio by distance from 1)")
     tag_bt: bool = Field(False, description="prefix back-translated sources with `<BT> `")
     valid_synthetic: float = Field(0, ge=0, description="accepted synthetic rows held out in "
                                    "valid_synthetic.jsonl: a fraction (< 1) or a count")
+
+    @field_validator("sort_by")
+    @classmethod
+    def _sort_key(cls, v):
+        from translate_synth.filters import score_ranks
+
+        keys = score_ranks()
+        if v not in keys:
+            close = difflib.get_close_matches(v, list(keys), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"one of {', '.join(sorted(keys))}"
+            raise ValueError(f"unknown score '{v}' to sort by; {hint}")
+        return v
 
     @model_validator(mode="after")
     def _names(self):
@@ -269,6 +284,8 @@ DEFAULT_FILTERS = [
     {"type": "langid", "min": 0.3},
     {"type": "rt_chrf", "min": 30.0},
     {"type": "rt_bleu", "min": 5.0},
+    # chosen by eval/selection_study.py on dev books, measured on others (README, Filters)
+    {"type": "select", "keep_top": 0.8, "novelty_weight": 1.0},
 ]
 
 

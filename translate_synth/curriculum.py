@@ -37,6 +37,9 @@ class Accepted:
 
     def __init__(self, candidates: Path, sort_by: str, seed: int):
         self.path = candidates
+        from translate_synth.filters import score_ranks
+
+        rank = score_ranks()[sort_by]
         self.offsets, self.scores, self.hashes = array("q"), array("d"), array("Q")
         self.origins = array("b")
         with open(candidates, "rb") as fh:
@@ -47,7 +50,7 @@ class Accepted:
                     if r.get("accepted"):
                         v = r.get("scores", {}).get(sort_by)
                         self.offsets.append(pos)
-                        self.scores.append(float("nan") if v is None else float(v))
+                        self.scores.append(float("nan") if v is None else float(rank(v)))
                         self.hashes.append(stable_int(seed, "valid_synthetic", r["id"]))
                         self.origins.append(ORIGINS.index(r["origin"]))
                 pos += len(line)

@@ -84,6 +84,7 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
     ``prescored`` (score keys of stateless filters an executor has computed already) and
     ``rare_types`` ({side: rare real word types}: each funnel step then reports the share of them
     carried by the rows reaching it and by the rows it keeps)."""
+    context = {"candidates_path": src, **context}  # for filters that count over all rows
     chain = build_filters(specs, context)
     if len(chain) > 64:
         raise UserError(f"filters: {len(chain)} filters configured, at most 64 are supported; "
@@ -149,7 +150,7 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
                 fails[k] = fail
             removed = int((alive & fail).sum())
             step = {"name": name, "type": f.name, "score": f.score_key,
-                    "direction": "higher" if f.higher_is_better else "lower",
+                    "direction": f.direction_name(),
                     "thresholds": {**f.thresholds(),
                                    "resolved": {"min": lo, "max": hi}},
                     "seen": int(alive.sum()), "kept": int(alive.sum()) - removed,

@@ -13,6 +13,8 @@ from pathlib import Path
 from translate_synth.emit import publish, read_jsonl, write_json, write_splits
 from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters
+from translate_synth.fluency import SideModels
+from translate_synth.novelty import rare_types
 from translate_synth.hashset import HashSet
 from translate_synth.text import norm_key, stable_int
 
@@ -27,6 +29,9 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                not isinstance(train_hashes, HashSet) else train_hashes.copy(),
                "langs": {"source": cfg.source_lang, "target": cfg.lang}, "warn": log,
                **real_pair_keys(real_train),
+               "fluency_lm": SideModels(_pairs(real_train), cfg.seed),
+               "rare_types": rare_types(_pairs(real_train), cfg.collapse.rare_k),
+               "real_pairs": lambda: _pairs(real_train),
                **(extra_context or {})}
     t0 = time.perf_counter()
     funnel, score_stats = apply_filters(cfg.filters, candidates_src, stage / "candidates.jsonl",
@@ -58,6 +63,13 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                                                "prefix3_excess")}
                                        for side, m in collapse["sides"].items()}}
     return out
+
+
+def _pairs(real_train: Path):
+    """(source, target) of the real training rows, streamed (fluency models train on them)."""
+    if real_train is not None and real_train.exists():
+        for r in read_jsonl(real_train):
+            yield r["source"], r["target"]
 
 
 def real_pair_keys(real_train: Path) -> dict:

@@ -32,7 +32,8 @@ from translate_synth.faults import checkpoint
 from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
-from translate_synth.quality import DEFAULT_WEIGHTS, calibrate, sample_pairs
+from translate_synth.fluency import training_sample
+from translate_synth.quality import calibrate, sample_pairs, uncalibrated
 from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth.split import Split, plan_split, route
@@ -139,8 +140,9 @@ class Run:
         return split, train_hashes
 
     # ------------------------------------------------------------ quality calibration
-    def calibrate(self, synth: Synthesiser) -> dict:
-        """Fit the quality weights on real training pairs (journaled: done once per run)."""
+    def calibrate(self, synth: Synthesiser, origins=("bt", "ft")) -> dict:
+        """Choose and fit the quality model per origin on real training pairs (journaled: done
+        once per run). Its warnings go to stderr, calibration.json and stats.json."""
         path = self.work / "calibration.json"
         if path.exists():
             return json.loads(path.read_text(encoding="utf-8"))
@@ -148,22 +150,19 @@ class Run:
         langs = {"source": cfg.source_lang, "target": cfg.lang}
         pairs = []
         if cfg.quality.calibrate and cfg.quality.max_rows and real.exists():
-            pairs = sample_pairs(((r["source"], r["target"]) for r in read_jsonl(real)),
-                                 cfg.quality.max_rows, cfg.seed)
+            stream = lambda: ((r["source"], r["target"]) for r in read_jsonl(real))  # noqa: E731
+            pairs = sample_pairs(stream(), cfg.quality.max_rows, cfg.seed)
         if pairs:
             cal = calibrate(pairs, synth.tr, synth.scorer, langs, synth.decoding,
-                            synth.rt_decoding, cfg.seed, model_scores=synth.model_scores)
+                            synth.rt_decoding, cfg.seed, model_scores=synth.model_scores,
+                            origins=origins, train_pairs=training_sample(stream(), cfg.seed),
+                            min_pairs=cfg.quality.min_pairs)
         else:
-            cal = {"n": 0, "weights": DEFAULT_WEIGHTS, "spearman": {}, "real_rows": [],
-                   "note": "no calibration (quality.calibrate off or no real pairs): "
-                           "default weights"}
-        sp = cal.get("spearman") or {}
-        if sp:
-            self.log(f"quality: {cal['note']}; Spearman with reference chrF (out of sample): "
-                     f"quality {sp.get('quality')}, rt_chrf {sp.get('rt_chrf')}, "
-                     f"rt_bleu {sp.get('rt_bleu')}")
-        else:
-            self.log(f"quality: {cal['note']}")
+            cal = uncalibrated("no calibration (quality.calibrate is off or there are no real "
+                               "pairs)")
+        self.log(f"quality: {cal['note']}")
+        for w in cal.get("warnings", []):
+            self.log(f"warning: quality: {w}")
         write_json(path, cal)
         return cal
 
@@ -230,7 +229,8 @@ class Run:
         self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
                  f"{len(split.test)} test")
         with _timed(T, "calibrate"):
-            calibration = self.calibrate(synth)
+            calibration = self.calibrate(synth, [o for o, w in (("bt", want_bt),
+                                                              ("ft", want_ft)) if w])
 
         with _timed(T, "synthesise"):
             self.synthesise(synth, split, want_bt, want_ft, want_para,

@@ -385,7 +385,7 @@ def _note(origin: str, sel: dict) -> str:
         return (f"rt_chrf mapped to reference-chrF units on {sel['n']} real pairs (no richer "
                 f"model beat rt_chrf out of sample; rt_chrf Spearman {b['spearman']} "
                 f"{b['interval']})")
-    return f"quality = rt_chrf ({sel['warnings'][0] if sel['warnings'] else 'not fitted'})"
+    return "quality = rt_chrf (not calibrated: see the warning)"
 
 
 def uncalibrated(why: str, origins=()) -> dict:

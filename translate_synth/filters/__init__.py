@@ -11,11 +11,12 @@ import difflib
 
 from pydantic import ValidationError
 
-from translate_synth.filters import basic, langid, model, overlap, text  # noqa: F401 (registers)
+from translate_synth.filters import (basic, fluency, langid, model, overlap,  # noqa: F401
+                                     select, text)  # (registers them)
 from translate_synth.filters.base import REGISTRY, Filter, register
 
 ALWAYS_ON = ("heldout_overlap", "duplicate", "real_target_overlap")  # first, in this order
-ALWAYS_LAST = ("quality",)  # always scored (no threshold unless configured)
+ALWAYS_LAST = ("fluency", "quality")  # always scored (no threshold unless configured)
 
 
 def validate_specs(specs: list[dict]) -> list[dict]:
@@ -56,7 +57,11 @@ def validate_specs(specs: list[dict]) -> list[dict]:
 
 def build_filters(specs: list[dict], context: dict) -> list[tuple[str, Filter]]:
     """(name, filter) pairs in run order: the always-on filters (configured options or
-    defaults), then the other configured ones, then each of ``ALWAYS_LAST`` not configured."""
+    defaults), then the other configured ones, then each of ``ALWAYS_LAST`` not configured.
+
+    A filter that reads other scores (``needs``: quality reads fluency; select reads quality,
+    fluency and, with a novelty weight, novelty) gets those not configured right before it, so
+    every score is computed once, in chain order."""
 
     def make(spec):
         spec = dict(spec)
@@ -66,15 +71,47 @@ def build_filters(specs: list[dict], context: dict) -> list[tuple[str, Filter]]:
 
     chain = []
     configured = {s["type"] for s in specs}
+    added: set[str] = set()
+
+    def add_needs(f):
+        for t in f.needs():
+            if t not in configured and t not in added:
+                dep = REGISTRY[t](REGISTRY[t].Params(), context)
+                add_needs(dep)
+                added.add(t)
+                chain.append((t, dep))
+
     for ftype in ALWAYS_ON:
         spec = next((s for s in specs if s["type"] == ftype), None)
         chain.append(make(spec) if spec else
                      (ftype, REGISTRY[ftype](REGISTRY[ftype].Params(), context)))
-    chain += [make(spec) for spec in specs if spec["type"] not in ALWAYS_ON]
+    for spec in specs:
+        if spec["type"] not in ALWAYS_ON:
+            name, f = make(spec)
+            add_needs(f)
+            chain.append((name, f))
     for ftype in ALWAYS_LAST:
-        if ftype not in configured:
-            chain.append((ftype, REGISTRY[ftype](REGISTRY[ftype].Params(), context)))
+        if ftype not in configured and ftype not in added:
+            f = REGISTRY[ftype](REGISTRY[ftype].Params(), context)
+            add_needs(f)
+            added.add(ftype)
+            chain.append((ftype, f))
     return chain
+
+
+def score_ranks() -> dict:
+    """score key -> a function giving a larger number for a better row, for every score a
+    filter can store (side variants included): what ``curriculum.sort_by`` may name."""
+    out = {}
+    for cls in REGISTRY.values():
+        sides = cls.Params.model_fields.get("side")
+        options = [{}] if sides is None else [
+            {"side": v} for v in getattr(sides.annotation, "__args__", ())]
+        for opt in options or [{}]:
+            f = cls(cls.Params(**opt))
+            out[f.score_key] = f.rank
+    out["rt_bleu"] = out["rt_chrf"] = lambda v: v
+    return out
 
 
 __all__ = ["REGISTRY", "Filter", "register", "validate_specs", "build_filters", "ALWAYS_ON",

@@ -73,6 +73,19 @@ class Filter:
         self.params = params
         self.context = context or {}
 
+    direction: ClassVar[str] = ""  # "range" for a range filter; else from higher_is_better
+
+    def direction_name(self) -> str:
+        return self.direction or ("higher" if self.higher_is_better else "lower")
+
+    def rank(self, value: float) -> float:
+        """A number that is larger for a better row (for best-first orders)."""
+        return value if self.higher_is_better else -value
+
+    def needs(self) -> tuple[str, ...]:
+        """Filter types whose scores this one reads: run before it when not configured."""
+        return ()
+
     def score(self, rows: list[dict]) -> list[float | None]:
         """Scores for a batch of rows, in order. Must not depend on thresholds."""
         raise NotImplementedError

@@ -34,6 +34,32 @@ class LengthRatio(Filter):
     name = "length_ratio"
     stateless = True
     score_key = "length_ratio"
+    direction = "range"  # best at 1.0: ranked by |log ratio|, the distance from equal length
+
+    def rank(self, value):
+        import math
+
+        return -abs(math.log(max(value, 1e-9)))
+
+    def bounds(self, values=None, real_values=None):
+        """keep_top / real_percentile over the distance |log ratio|, as a symmetric range."""
+        import math
+
+        import numpy as np
+
+        p = self.params
+        if p.keep_top is None and p.real_percentile is None:
+            return super().bounds(values, real_values)
+        pool = values if p.keep_top is not None else real_values
+        if pool is None or not len(pool):
+            return None, None
+        dist = np.abs(np.log(np.maximum(np.asarray(pool, dtype=float), 1e-9)))
+        if p.keep_top is not None:
+            k = max(1, math.ceil(p.keep_top * len(dist)))
+            cut = float(np.sort(dist)[k - 1])
+        else:
+            cut = float(np.percentile(dist, 100 - p.real_percentile))
+        return round(math.exp(-cut), 6), round(math.exp(cut), 6)
 
     def score(self, rows):
         out = []

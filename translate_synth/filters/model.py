@@ -32,6 +32,9 @@ class Quality(Filter):
     name = "quality"
     score_key = "quality"
 
+    def needs(self):
+        return ("fluency",)
+
     def score(self, rows):
         from translate_synth.quality import features, predict, weights_for
 

@@ -64,8 +64,24 @@ def render_html(report: dict, b64: dict) -> str:
                      p("lengths", "length distributions"))
         q = g.get("calibration") or {}
         if q:
-            parts.append(f"<p>Quality score: {_e(q.get('note'))}; Spearman with reference chrF "
-                         f"{_e(json.dumps(q.get('spearman', {})))}</p>")
+            parts.append("<h3>Quality score</h3>" + "".join(
+                f"<p class='alarm'>warning: {_e(w)}</p>" for w in q.get("warnings", [])))
+            parts.append(_table(["origin", "method", "how quality is computed"],
+                                [[_e(o), _e(c.get("method")), _e(c.get("note"))]
+                                 for o, c in (q.get("origins") or {}).items()]))
+        rare = [f for f in st.get("filters", []) if f.get("rare_types")]
+        if rare:
+            sides = list(rare[0]["rare_types"])
+            parts.append("<h3>What each filter costs in rare words</h3><p>Share of the word "
+                         "types rare in the real training text (seen at most collapse.rare_k "
+                         "times) carried by the rows reaching the filter, then by the rows it "
+                         "keeps.</p>" + _table(
+                             ["filter"] + [f"rare {s} types (%)" for s in sides],
+                             [[_e(f["name"])] + [
+                                 _e(f"{100 * f['rare_types'][s]['before']:.1f} -> "
+                                    f"{100 * f['rare_types'][s]['after']:.1f}")
+                                 if s in f["rare_types"] else "" for s in sides]
+                              for f in rare]))
         col = g.get("collapse")
         if col:
             alarms = col.get("alarms", [])
@@ -105,11 +121,17 @@ def render_md(report: dict) -> str:
         out += ["", "![languages compared](report_plots/comparison.png)"]
     for g in report["languages"]:
         lang, st = g["lang"], g["stats"]
-        out += ["", f"## {lang}", "", "| filter | seen | kept | removed | removed % |",
-                "|---|---|---|---|---|"]
+        q = g.get("calibration") or {}
+        out += ["", f"## {lang}", ""] + [f"**warning:** quality: {w}  " for w in
+                                         q.get("warnings", [])]
+        out += [f"- quality, {o}: {c.get('note')}" for o, c in (q.get("origins") or {}).items()]
+        out += ["", "| filter | seen | kept | removed | removed % | rare types kept (target) |",
+                "|---|---|---|---|---|---|"]
         for f in st.get("filters", []):
+            r = (f.get("rare_types") or {}).get("target")
+            rare = f"{100 * r['before']:.1f} -> {100 * r['after']:.1f}" if r else ""
             out.append(f"| {f['name']} | {f['seen']} | {f['kept']} | {f['removed']} | "
-                       f"{100 * f['removed_share']:.1f} |")
+                       f"{100 * f['removed_share']:.1f} | {rare} |")
         for name in g.get("plots", []):
             out.append(f"\n![{name}](report_plots/{lang}_{name}.png)")
         alarms = (g.get("collapse") or {}).get("alarms", [])
