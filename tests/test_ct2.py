@@ -62,6 +62,10 @@ def test_sampling_gives_n_hypotheses(tiny_nllb, tmp_path):
     d = Decoding(sampling=True, beam_size=1, max_new_tokens=8)
     got = ct.translate(TEXTS, "en", "sw", d, n=3, seed=5)
     assert [len(h) for h in got] == [3, 3, 3]
+    # it samples: not n copies of the greedy output (fails if sampling were ignored)
+    greedy = [h[0] for h in ct.translate(TEXTS, "en", "sw", Decoding(beam_size=1,
+                                                                     max_new_tokens=8))]
+    assert any(len(set(h)) > 1 or h[0] != g for h, g in zip(got, greedy))
 
 
 def test_a_run_on_the_ctranslate2_backend(tiny_nllb, sw_corpus, tmp_path):
@@ -75,3 +79,14 @@ def test_a_run_on_the_ctranslate2_backend(tiny_nllb, sw_corpus, tmp_path):
                                     "--backend", "ctranslate2", "--no-report",
                                     "--set", f"model.ct2_dir={tmp_path / 'ct2'}"])
     assert res.exit_code == 0, res.output
+    import json
+
+    run = tmp_path / "o" / "sw"
+    man = json.loads((run / "manifest.json").read_text())
+    st = json.loads((run / "stats.json").read_text())
+    assert man["model"]["backend"] == "ctranslate2"
+    assert st["model_sentences_translated"] > 0
+    assert [p for p in (tmp_path / "ct2").iterdir() if (p / "model.bin").is_file()]  # converted
+    rows = [json.loads(x) for x in (run / "candidates.jsonl").read_text().splitlines()]
+    assert len(rows) == sum(v["rows"] for v in st["synthesis"].values()) > 0
+    assert all("rt_chrf" in r["scores"] and r["roundtrip"] is not None for r in rows)

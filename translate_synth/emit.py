@@ -79,18 +79,7 @@ class AtomicJsonl:
 def write_json(path: Path, obj) -> str:
     """Write pretty JSON atomically; return its sha256."""
     data = (json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_bytes(path, data)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -117,14 +106,6 @@ OWNED = ("manifest.json", "stats.json", "calibration.json", "collapse.json", "ca
 OWNED_DIRS = ("report_plots", "comet")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def staged_files(stage: Path) -> list[str]:
     """Relative paths (posix) of the files under ``stage``, sorted; temp files left out."""
     return sorted(p.relative_to(stage).as_posix() for p in Path(stage).rglob("*")
@@ -140,7 +121,7 @@ def outputs_of(root: Path, names) -> dict:
         if p.suffix == ".jsonl":
             with open(p, "rb") as fh:
                 rows = sum(1 for _ in fh)
-        out[name] = {"sha256": _sha256(p), "rows": rows}
+        out[name] = {"sha256": file_sha256(p), "rows": rows}
     return out
 
 

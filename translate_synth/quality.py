@@ -328,6 +328,7 @@ def calibrate(pairs: list[tuple[str, str]], translator, scorer, langs: dict, dec
     sources = [p[0] for p in pairs]
     targets = [p[1] for p in pairs]
     chrf = CHRF()
+    chrf.sentence_score("a", ["a"])  # sacrebleu has a signature only once it has scored
     real_rows, by_origin = [], {}
     rt_real = [h[0] for h in translator.translate(sources, src, tgt, rt_decoding, seed=seed)]
     for p, rr in zip(pairs, rt_real):
