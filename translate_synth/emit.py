@@ -19,6 +19,9 @@ import tempfile
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from translate_synth.ingest import file_sha256
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
