@@ -67,3 +67,23 @@ def test_rare_types_depth_bookkeeping():
     assert rt.shares(0)["target"] == {"types": 2, "before": 1.0, "after": 1.0}
     assert rt.shares(1)["target"] == {"types": 2, "before": 1.0, "after": 0.5}
     assert rt.shares(3)["target"] == {"types": 2, "before": 0.5, "after": 0.0}
+
+
+def test_a_run_that_keeps_almost_nothing_says_so_loudly(tmp_path):
+    """refilter a finished demo-sized run with a threshold nothing passes: stderr, stats."""
+    from click.testing import CliRunner
+
+    from translate_synth.cli import main
+
+    res = CliRunner().invoke(main, ["run", "--lang", "pt", "--limit", "30", "--out",
+                                    str(tmp_path), "--no-report",
+                                    "--set", "filters.rt_chrf.min=99.5"])
+    assert res.exit_code == 0, res.output
+    st = json.loads((tmp_path / "pt" / "stats.json").read_text())
+    kept = st["filters"][-1]["kept"]
+    assert kept < 0.1 * st["filters"][0]["seen"]
+    assert len(st["warnings"]) == 1 and "rt_chrf" in st["warnings"][0]
+    assert "WARNING:" in res.output and ("only" in res.output or "no synthetic row" in res.output)
+    res = CliRunner().invoke(main, ["run", "--lang", "pt", "--limit", "30", "--out",
+                                    str(tmp_path / "ok"), "--no-report"])
+    assert res.exit_code == 0 and "WARNING:" not in res.output

@@ -38,6 +38,10 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                                         context)
     timings["filter"] = round(time.perf_counter() - t0, 3)
     checkpoint("after_filter")
+    warnings = kept_warnings(funnel)
+    for w in warnings:
+        if log:
+            log(f"WARNING: {w}")
     t0 = time.perf_counter()
     emitted, stages = write_splits(real_train, stage / "candidates.jsonl", valid, test, stage,
                                    cfg)
@@ -53,7 +57,8 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
             if log:
                 log(f"collapse alarm ({a['side']}, {a['lang']}): {a['metric']} = {a['value']} "
                     f"({'<' if a['direction'] == 'min' else '>'} {a['threshold']}): {a['hint']}")
-    out = {"filters": funnel, "emitted": emitted, "curriculum": stages, "scores": score_stats}
+    out = {"filters": funnel, "emitted": emitted, "curriculum": stages, "scores": score_stats,
+           "warnings": warnings}
     if collapse is not None:
         out["collapse"] = {"alarms": len(collapse["alarms"]),
                            "metrics": {side: {k: m.get(k) for k in
@@ -63,6 +68,29 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                                                "prefix3_excess")}
                                        for side, m in collapse["sides"].items()}}
     return out
+
+
+LOW_KEEP = 0.1  # below this share of candidates kept, the run is loud about it
+
+
+def kept_warnings(funnel: list[dict]) -> list[str]:
+    """Warnings when the filters kept nothing, or less than a tenth of the candidates: the
+    training set is then (nearly) all real, or the model or a threshold is broken."""
+    if not funnel:
+        return []
+    seen, kept = funnel[0]["seen"], funnel[-1]["kept"]
+    if not seen:
+        return []
+    worst = max(funnel, key=lambda f: f["removed"])
+    why = f"'{worst['name']}' removed the most ({worst['removed']})"
+    if kept == 0:
+        return [f"no synthetic row kept of {seen} candidates ({why}): the training set is real "
+                "rows only; check the model's output in candidates.jsonl and the thresholds "
+                "(translate-synth refilter can re-decide without the model)"]
+    if kept < LOW_KEEP * seen:
+        return [f"only {kept} of {seen} synthetic candidates kept ({100 * kept / seen:.1f} %; "
+                f"{why}): check the model's output in candidates.jsonl and the thresholds"]
+    return []
 
 
 def _pairs(real_train: Path):

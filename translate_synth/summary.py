@@ -45,6 +45,8 @@ def print_summary(result) -> None:
                        f"median {b['median']:.1f}; chrF mean {c['mean']:.1f} median {c['median']:.1f}")
     click.echo(f"signatures: {result.manifest['signatures']['rt_bleu']} | "
                f"{result.manifest['signatures']['rt_chrf']}")
+    for w in st.get("warnings", []):
+        click.echo(f"WARNING: {w}", err=True)
     click.echo(f"done in {st['timings_s']['total']:.1f}s -> {result.out_dir}")
 
 
