@@ -142,7 +142,7 @@ class SplitConfig(Strict):
     @field_validator("valid", "test")
     @classmethod
     def _size(cls, v):
-        if v >= 1 and v != int(v):
+        if v >= 1 and (v == float("inf") or v != int(v)):
             raise ValueError("a count must be a whole number; a fraction must be below 1")
         return v
 
