@@ -24,14 +24,18 @@ def _load(path: Path) -> dict | None:
         raise UserError(f"{path}: not valid JSON ({e.msg}); rerun `translate-synth run`") from None
 
 
+EXAMPLE_SCORES = ("quality", "rt_chrf", "rt_bleu", "length_ratio", "copy", "langid_synthetic",
+                  "logprob_fwd")
+
+
 def _example(r: dict) -> dict:
     auth = r.get("authentic", "target")
     syn = "target" if auth == "source" else "source"
+    sc = r.get("scores", {})
     return {"id": r["id"], "origin": r["origin"], "authentic": r[auth], "synthetic": r[syn],
             "roundtrip": r.get("roundtrip"), "rejected_by": r.get("rejected_by", []),
-            "scores": {k: v for k, v in r.get("scores", {}).items()
-                       if k in ("rt_bleu", "rt_chrf", "quality", "length_ratio", "copy",
-                                "langid_synthetic", "logprob_fwd")}}
+            "scores": {k: round(sc[k], 2) if isinstance(sc[k], float) else sc[k]
+                       for k in EXAMPLE_SCORES if k in sc}}
 
 
 class _Reservoir:
@@ -56,7 +60,9 @@ def gather(run_dir: Path) -> dict:
         raise UserError(f"{run_dir}: not a finished run (no stats.json/manifest.json); "
                         "give OUT/<lang> of a finished `translate-synth run`")
     seed = manifest.get("seed", 0)
-    hist = {k: {"accepted": array("d"), "rejected": array("d")} for k in ("rt_bleu", "rt_chrf")}
+    # scores of the accepted rows, and of the rejected ones by the first filter that rejected them
+    hist = {k: {"accepted": array("d"), "rejected": {}} for k in ("rt_bleu", "rt_chrf")}
+    origins: dict[str, dict] = {}  # origin -> candidates, kept, removed_by {first filter: rows}
     lengths = {"real": _Reservoir(LENGTH_SAMPLE, seed), "synthetic": _Reservoir(LENGTH_SAMPLE,
                                                                                  seed + 1)}
     best, worst = [], []
@@ -70,11 +76,21 @@ def gather(run_dir: Path) -> dict:
                 continue
             r = json.loads(line)
             n += 1
-            part = "accepted" if r.get("accepted") else "rejected"
+            first = None if r.get("accepted") else (r.get("rejected_by") or ["?"])[0]
+            o = origins.setdefault(r.get("origin", "?"), {"candidates": 0, "kept": 0,
+                                                          "removed_by": {}})
+            o["candidates"] += 1
+            if first is None:
+                o["kept"] += 1
+            else:
+                o["removed_by"][first] = o["removed_by"].get(first, 0) + 1
             for k in hist:
                 v = r.get("scores", {}).get(k)
                 if v is not None:
-                    hist[k][part].append(v)
+                    if first is None:
+                        hist[k]["accepted"].append(v)
+                    else:
+                        hist[k]["rejected"].setdefault(first, array("d")).append(v)
             if r.get("accepted"):
                 syn = "target" if r.get("authentic") == "source" else "source"
                 lengths["synthetic"].add(len(r[syn]))
@@ -88,7 +104,6 @@ def gather(run_dir: Path) -> dict:
                 heapq.heappush(worst, item) if len(worst) < EXAMPLES else \
                     heapq.heappushpop(worst, item)
             else:
-                first = (r.get("rejected_by") or ["?"])[0]
                 bucket = rejected.setdefault(first, [])
                 if len(bucket) < REJECTED_PER_FILTER:
                     bucket.append(_example(r))
@@ -112,19 +127,35 @@ def gather(run_dir: Path) -> dict:
                     lengths["real"].add(len(r["target"]))
                     lengths["real"].add(len(r["source"]))
     return {
-        "dir": str(run_dir), "lang": stats.get("lang"), "source_lang": stats.get("source_lang"),
-        "stats": stats, "manifest": manifest,
+        "dir": str(run_dir), "lang": stats.get("lang") or run_dir.name,
+        "source_lang": stats.get("source_lang"), "stats": stats, "manifest": manifest,
         "collapse": _load(run_dir / "collapse.json"),
         "calibration": {k: v for k, v in (_load(run_dir / "calibration.json") or {}).items()
                         if k != "real_rows"},
         "candidates": n,
-        "histograms": {k: {p: list(v) for p, v in parts.items()} for k, parts in hist.items()},
+        "origins": {o: {**v, "removed_by": dict(sorted(v["removed_by"].items(),
+                                                       key=lambda kv: (-kv[1], kv[0])))}
+                    for o, v in sorted(origins.items())},
+        "histograms": {k: {"accepted": list(parts["accepted"]),
+                           "rejected": {f: list(v) for f, v in sorted(
+                               parts["rejected"].items(), key=lambda kv: -len(kv[1]))}}
+                       for k, parts in hist.items()},
         "lengths": {k: list(v.items) for k, v in lengths.items()},
         "examples": {"best": [e for *_, e in sorted(best, key=lambda t: (-t[0], -t[1]))],
                      "median": median,
                      "worst": [e for *_, e in sorted(worst, key=lambda t: (-t[0], t[1]))]},
         "rejected_examples": rejected,
     }
+
+
+def quality_warnings(g: dict) -> list[str]:
+    """The quality warnings of stats.json and calibration.json, each once, in order."""
+    out: list[str] = []
+    for w in [*((g["stats"].get("quality") or {}).get("warnings") or []),
+              *((g.get("calibration") or {}).get("warnings") or [])]:
+        if w not in out:
+            out.append(w)
+    return out
 
 
 def summary_row(g: dict) -> dict:
@@ -135,7 +166,8 @@ def summary_row(g: dict) -> dict:
     funnel = st.get("filters", [])
     seen = funnel[0]["seen"] if funnel else 0
     sc = st.get("scores", {})
-    return {"lang": g["lang"], "real_train": train.get("real", 0),
+    return {"label": g.get("label", g["lang"]), "lang": g["lang"], "dir": g["dir"],
+            "real_train": train.get("real", 0),
             "valid": sum(emitted.get("valid", {}).values()),
             "test": sum(emitted.get("test", {}).values()),
             "candidates": seen, "synthetic_kept": syn,
@@ -143,4 +175,5 @@ def summary_row(g: dict) -> dict:
             "rt_bleu_mean": (sc.get("rt_bleu", {}).get("accepted") or {}).get("mean"),
             "rt_chrf_mean": (sc.get("rt_chrf", {}).get("accepted") or {}).get("mean"),
             "quality_mean": (sc.get("quality", {}).get("accepted") or {}).get("mean"),
-            "alarms": len((g.get("collapse") or {}).get("alarms", []))}
+            "alarms": len((g.get("collapse") or {}).get("alarms", [])),
+            "quality_warnings": len(quality_warnings(g))}
