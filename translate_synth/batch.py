@@ -1,8 +1,10 @@
 """``translate-synth batch``: run many languages, keep going past failures, summarise.
 
 Each language runs as its own ``translate-synth run`` process (a crash or an out-of-memory in
-one language cannot take the others down), ``--jobs`` at a time. Writes ``OUT/summary.json``,
-``OUT/summary.md`` and the cross-language report ``OUT/report.html``.
+one language cannot take the others down), ``--jobs`` at a time; with ``--executor ray``, as one
+Ray task each, whose results are collected one by one (a task that raises or whose worker dies
+fails its language only). Writes ``OUT/summary.json``, ``OUT/summary.md`` and the cross-language
+report ``OUT/report.html``.
 """
 
 from __future__ import annotations
@@ -33,25 +35,66 @@ def _run_one(lang: str, config_dir: Path | None, out: Path, extra: list[str]) ->
             "error": None if p.returncode == 0 else reason.removeprefix("error: ")}
 
 
-def _on_ray(langs, config_dir, out, sets, limit, address) -> list[dict]:
-    """One Ray task per language on the cluster (configs resolved here, on the driver)."""
+def _ray_language(cfg_json: str, out: str) -> dict:
+    """One language, inside its Ray task. A user error (bad input, a language the model lacks)
+    is a result; anything else raises, and the driver records it for this language only."""
+    from translate_synth.config import Config
+    from translate_synth.errors import UserError
+    from translate_synth.pipeline import run as run_local
+
+    cfg = Config.model_validate_json(cfg_json)
+    t0 = time.perf_counter()
+    try:
+        run_local(cfg, Path(out), log=lambda m: None)
+        return {"lang": cfg.lang, "ok": True, "exit_code": 0, "error": None,
+                "seconds": round(time.perf_counter() - t0, 1)}
+    except UserError as e:
+        return {"lang": cfg.lang, "ok": False, "exit_code": 2, "error": str(e),
+                "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _crash_reason(e: BaseException) -> str:
+    """One line for a task that raised (RayTaskError: its cause) or whose worker died."""
+    cause = getattr(e, "cause", None) or e
+    text = next((x.strip() for x in str(cause).splitlines() if x.strip()), "")
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+
+
+def _on_ray(langs, config_dir, out, sets, limit, address, echo) -> list[dict]:
+    """One Ray task per language (configs resolved here, on the driver). Each task's result is
+    collected on its own as it finishes, so a crash or a bug in one language (a worker killed,
+    an exception that is not a user error) fails that language and the others go on."""
     from translate_synth.config import find_lang_config, load_config
     from translate_synth.errors import UserError
-    from translate_synth.executors.ray_exec import run_languages
+    from translate_synth.executors.ray_exec import init_ray
 
     cfgs, results = [], []
     for lang in langs:
         try:
             path = find_lang_config(lang, Path(config_dir) if config_dir else None)
             overrides = list(sets) + ([f"data.limit={limit}"] if limit is not None else [])
-            cfgs.append(load_config(path, overrides))
+            cfgs.append((lang, load_config(path, overrides)))
         except UserError as e:
             results.append({"lang": lang, "ok": False, "exit_code": 2, "seconds": None,
                             "error": str(e)})
-    t0 = time.perf_counter()
-    for r in run_languages(cfgs, out, address):
-        results.append({**r, "exit_code": 0 if r["ok"] else 2,
-                        "seconds": round(time.perf_counter() - t0, 1)})
+    if cfgs:
+        ray = init_ray(address)
+        task = ray.remote(num_cpus=1)(_ray_language)
+        t0 = time.perf_counter()
+        pending = {task.remote(cfg.model_dump_json(exclude={"output"}), str(out)): lang
+                   for lang, cfg in cfgs}
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                lang = pending.pop(ref)
+                try:
+                    r = {**ray.get(ref), "lang": lang}
+                except Exception as e:  # this language's task crashed: record it, go on
+                    r = {"lang": lang, "ok": False, "exit_code": 1, "error": _crash_reason(e),
+                         "seconds": round(time.perf_counter() - t0, 1)}
+                results.append(r)
+                echo(f"[batch] {lang}: " + ("ok" if r["ok"] else f"FAILED: {r['error']}")
+                     + f" ({r['seconds']} s)")
     order = {lang: i for i, lang in enumerate(langs)}
     return sorted(results, key=lambda r: order[r["lang"]])
 
@@ -64,9 +107,10 @@ def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs:
     out.mkdir(parents=True, exist_ok=True)
     results = []
     if executor == "ray":
-        results = _on_ray(langs, config_dir, out, sets, limit, ray_address)
+        results = _on_ray(langs, config_dir, out, sets, limit, ray_address, echo)
         for r in results:
-            echo(f"[batch] {r['lang']}: " + ("ok" if r["ok"] else f"FAILED: {r['error']}"))
+            if r["seconds"] is None:  # its config failed before any task started
+                echo(f"[batch] {r['lang']}: FAILED: {r['error']}")
     else:
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(_run_one, lang, config_dir, out, list(extra))
@@ -88,11 +132,24 @@ def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs:
               "failed", "error": r["error"], "seconds": r["seconds"]} for r in results]
     summary = {"languages": table, "failed": [r["lang"] for r in results if not r["ok"]]}
     write_json(out / "summary.json", summary)
-    cols = ["lang", "status", "real_train", "synthetic_kept", "acceptance", "rt_chrf_mean",
-            "quality_mean", "alarms", "seconds", "error"]
-    md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    md += ["| " + " | ".join("" if r.get(c) is None else str(r.get(c)) for c in cols) + " |"
-           for r in table]
+    from translate_synth.report.render import num
+
+    cols = {"lang": "lang", "status": "status", "real_train": "real train pairs",
+            "synthetic_kept": "synthetic kept", "acceptance": "kept %",
+            "rt_chrf_mean": "chrF (kept, mean)", "quality_mean": "quality (kept, mean)",
+            "alarms": "collapse alarms", "seconds": "seconds", "error": "error"}
+
+    def cell(r, c):
+        v = r.get(c)
+        if v is None:
+            return ""
+        v = round(100 * v, 1) if c == "acceptance" else v
+        if c in ("lang", "status", "error"):
+            return " ".join(str(v).split()).replace("|", "\\|")
+        return num(v)
+
+    md = ["| " + " | ".join(cols.values()) + " |", "|" + "---|" * len(cols)]
+    md += ["| " + " | ".join(cell(r, c) for c in cols) + " |" for r in table]
     (out / "summary.md").write_text("\n".join(md) + "\n", encoding="utf-8")
     echo("\n".join(md))
     return summary
