@@ -3,7 +3,8 @@
 import json
 
 from translate_synth.config import build_config
-from translate_synth.emit import read_jsonl, write_splits
+from translate_synth.emit import read_jsonl
+from translate_synth.trainsets import write_splits
 
 
 def _setup(tmp_path, n_real=4, n_syn=12, **cur):

@@ -139,8 +139,7 @@ def write_stage(stage, acc: Accepted, syn_idx: np.ndarray, real_path: Path, n_re
             r = next(reals) if which == "a" else acc.row(int(next(syn)))
             row = project(r, fields, tag_bt)
             if stage.weights:
-                row["weight"] = stage.weights.get(row["origin"] if row["origin"] == "real"
-                                                  else row["origin"], 1.0)
+                row["weight"] = stage.weights.get(row["origin"], 1.0)
             w.write(row)
             counts[row["origin"]] = counts.get(row["origin"], 0) + 1
     total = n_real + len(idx)

@@ -89,100 +89,115 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
     if len(chain) > 64:
         raise UserError(f"filters: {len(chain)} filters configured, at most 64 are supported; "
                         "merge or drop some")
-    # a filter with an absolute threshold is decided in pass 1 (one byte a row); only filters
-    # with a relative threshold keep their scores (8 bytes a row) until it is resolved
-    relative = [getattr(f.params, "keep_top", None) is not None or
-                getattr(f.params, "real_percentile", None) is not None for _, f in chain]
-    bounds = [None if rel else f.bounds() for rel, (_, f) in zip(relative, chain)]
-    cols = [array("d") if rel else None for rel in relative]
-    fails = [bytearray() for _ in chain]
     fd, tmp = tempfile.mkstemp(prefix=".scored.", suffix=".jsonl", dir=dst.parent)
     os.close(fd)
     tmp = Path(tmp)
     try:
-        n = 0
-        with AtomicJsonl(tmp) as w:  # pass 1: score (and decide absolute thresholds)
-            raw = read_jsonl(src)
-            while rows := list(islice(raw, BLOCK)):
-                _score_block(chain, rows, context.get("prescored", frozenset()))
-                for r in rows:
-                    w.write(r)
-                    n += 1
-                    for k, (_, f) in enumerate(chain):
-                        v = r["scores"].get(f.score_key)
-                        if cols[k] is not None:
-                            cols[k].append(float("nan") if v is None else float(v))
-                        else:
-                            lo, hi = bounds[k]
-                            bad = v is not None and ((lo is not None and v < lo) or
-                                                     (hi is not None and v > hi))
-                            fails[k].append(bad)
-        alive = np.ones(n, dtype=bool)
-        # bit k set: filter k rejects the row (the smallest unsigned type with a bit per filter)
-        mtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
-                     if np.iinfo(t).bits >= len(chain))
-        mask = np.zeros(n, dtype=mtype)
-        funnel = []
+        n, cols, fails = _score_pass(chain, src, tmp, context.get("prescored", frozenset()))
         real_rows = (context.get("calibration") or {}).get("real_rows") or []
-        for k, (name, f) in enumerate(chain):
-            if cols[k] is not None:
-                s = np.frombuffer(cols[k], dtype=float) if n else np.zeros(0)
-                present = ~np.isnan(s)
-                real = None
-                if getattr(f.params, "real_percentile", None) is not None:
-                    real = _real_values(f, real_rows)
-                    if not len(real):
-                        raise UserError(f"filter '{name}': real_percentile needs real parallel "
-                                        "data scored the same way (data.parallel with "
-                                        "quality.calibrate on); use min/max or keep_top instead")
-                lo, hi = f.bounds(s[alive & present], real)
-                ok = np.ones(n, dtype=bool)
-                if lo is not None:
-                    ok &= ~present | (s >= lo)
-                if hi is not None:
-                    ok &= ~present | (s <= hi)
-                fail = ~ok
-                cols[k] = None  # free the scores as soon as the threshold is known
-                fails[k] = fail
-            else:
-                lo, hi = bounds[k]
-                fail = np.frombuffer(fails[k], dtype=bool) if n else np.zeros(0, bool)
-                fails[k] = fail
-            removed = int((alive & fail).sum())
-            step = {"name": name, "type": f.name, "score": f.score_key,
-                    "direction": f.direction_name(),
-                    "thresholds": {**f.thresholds(),
-                                   "resolved": {"min": lo, "max": hi}},
-                    "seen": int(alive.sum()), "kept": int(alive.sum()) - removed,
-                    "removed": removed}
-            step["removed_share"] = round(removed / step["seen"], 4) if step["seen"] else 0.0
-            funnel.append(step)
-            alive &= ~fail
-            mask[fail] |= mtype(1 << k)
-            fails[k] = fail = None  # one filter's flags at a time
-        del fails
-        names = [name for name, _ in chain]
-        scores = {k: {"all": _Summary(), "accepted": _Summary()} for k in SUMMARY_KEYS}
+        funnel, mask = _resolve(chain, n, cols, fails, real_rows)
         rare = RareTypes(context["rare_types"]) if context.get("rare_types") else None
-        with AtomicJsonl(dst) as out:  # pass 2: decide
-            for i, r in enumerate(read_jsonl(tmp)):
-                m = int(mask[i])
-                if rare is not None:  # depth: the first filter that rejects the row
-                    rare.add(r, (m & -m).bit_length() - 1 if m else len(chain))
-                r["rejected_by"] = [nm for k, nm in enumerate(names) if m >> k & 1] if m else []
-                r["accepted"] = not r["rejected_by"]
-                for k, arrs in scores.items():
-                    v = r["scores"].get(k)
-                    if v is not None:
-                        arrs["all"].append(v)
-                        if r["accepted"]:
-                            arrs["accepted"].append(v)
-                out.write(r)
+        score_stats = _decide_pass(chain, tmp, dst, mask, rare)
     finally:
         tmp.unlink(missing_ok=True)
-    score_stats = {k: {part: vals.as_dict() for part, vals in arrs.items()}
-                   for k, arrs in scores.items()}
     if rare is not None:  # what each filter costs in the rare words of real text
         for k, step in enumerate(funnel):
             step["rare_types"] = rare.shares(k)
     return funnel, score_stats
+
+
+def _relative(f) -> bool:
+    return getattr(f.params, "keep_top", None) is not None or \
+        getattr(f.params, "real_percentile", None) is not None
+
+
+def _score_pass(chain, src: Path, tmp: Path, prescored) -> tuple[int, list, list]:
+    """Pass 1: score every row with every filter into ``tmp``. A filter with an absolute
+    threshold is decided here (one byte a row: ``fails[k]``); only filters with a relative
+    threshold keep their scores (8 bytes a row: ``cols[k]``) until it is resolved."""
+    bounds = [None if _relative(f) else f.bounds() for _, f in chain]
+    cols = [array("d") if _relative(f) else None for _, f in chain]
+    fails = [bytearray() for _ in chain]
+    n = 0
+    with AtomicJsonl(tmp) as w:
+        raw = read_jsonl(src)
+        while rows := list(islice(raw, BLOCK)):
+            _score_block(chain, rows, prescored)
+            for r in rows:
+                w.write(r)
+                n += 1
+                for k, (_, f) in enumerate(chain):
+                    v = r["scores"].get(f.score_key)
+                    if cols[k] is not None:
+                        cols[k].append(float("nan") if v is None else float(v))
+                    else:
+                        lo, hi = bounds[k]
+                        fails[k].append(v is not None and ((lo is not None and v < lo) or
+                                                           (hi is not None and v > hi)))
+    return n, cols, fails
+
+
+def _resolve(chain, n: int, cols: list, fails: list, real_rows: list) -> tuple[list, np.ndarray]:
+    """Resolve thresholds in chain order (relative ones over the rows still alive) into the
+    funnel and a reject mask: bit k set when filter k rejects the row (the smallest unsigned
+    type with a bit per filter)."""
+    alive = np.ones(n, dtype=bool)
+    mtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
+                 if np.iinfo(t).bits >= len(chain))
+    mask = np.zeros(n, dtype=mtype)
+    funnel = []
+    for k, (name, f) in enumerate(chain):
+        if cols[k] is not None:
+            s = np.frombuffer(cols[k], dtype=float) if n else np.zeros(0)
+            present = ~np.isnan(s)
+            real = None
+            if getattr(f.params, "real_percentile", None) is not None:
+                real = _real_values(f, real_rows)
+                if not len(real):
+                    raise UserError(f"filter '{name}': real_percentile needs real parallel "
+                                    "data scored the same way (data.parallel with "
+                                    "quality.calibrate on); use min/max or keep_top instead")
+            lo, hi = f.bounds(s[alive & present], real)
+            ok = np.ones(n, dtype=bool)
+            if lo is not None:
+                ok &= ~present | (s >= lo)
+            if hi is not None:
+                ok &= ~present | (s <= hi)
+            fail = ~ok
+            cols[k] = None  # free the scores as soon as the threshold is known
+        else:
+            lo, hi = f.bounds()
+            fail = np.frombuffer(fails[k], dtype=bool) if n else np.zeros(0, bool)
+        fails[k] = None  # one filter's flags at a time
+        removed = int((alive & fail).sum())
+        seen = int(alive.sum())
+        funnel.append({"name": name, "type": f.name, "score": f.score_key,
+                       "direction": f.direction_name(),
+                       "thresholds": {**f.thresholds(), "resolved": {"min": lo, "max": hi}},
+                       "seen": seen, "kept": seen - removed, "removed": removed,
+                       "removed_share": round(removed / seen, 4) if seen else 0.0})
+        alive &= ~fail
+        mask[fail] |= mtype(1 << k)
+    return funnel, mask
+
+
+def _decide_pass(chain, tmp: Path, dst: Path, mask: np.ndarray, rare) -> dict:
+    """Pass 2: write each row with ``accepted`` and ``rejected_by``; summarise the scores."""
+    names = [name for name, _ in chain]
+    scores = {k: {"all": _Summary(), "accepted": _Summary()} for k in SUMMARY_KEYS}
+    with AtomicJsonl(dst) as out:
+        for i, r in enumerate(read_jsonl(tmp)):
+            m = int(mask[i])
+            if rare is not None:  # depth: the first filter that rejects the row
+                rare.add(r, (m & -m).bit_length() - 1 if m else len(chain))
+            r["rejected_by"] = [nm for k, nm in enumerate(names) if m >> k & 1] if m else []
+            r["accepted"] = not r["rejected_by"]
+            for k, arrs in scores.items():
+                v = r["scores"].get(k)
+                if v is not None:
+                    arrs["all"].append(v)
+                    if r["accepted"]:
+                        arrs["accepted"].append(v)
+            out.write(r)
+    return {k: {part: vals.as_dict() for part, vals in arrs.items()}
+            for k, arrs in scores.items()}
