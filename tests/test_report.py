@@ -206,3 +206,21 @@ def test_page_loads_in_headless_chromium_with_no_broken_image(run_dir, tmp_path)
     subprocess.run(base + [f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
+
+
+def test_plots_of_empty_parts_raise_no_warning():
+    from translate_synth.report import plots
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the old curriculum plot warned on an empty stage
+        for png in (plots.curriculum({"mixed": {"rows": 0, "origins": {}}}, 0),
+                    plots.score_histogram([], {}, "round-trip chrF"),
+                    plots.score_histogram([], {"rt_chrf": [10.0, 20.0]}, "round-trip chrF",
+                                          101.0),
+                    plots.lengths({"real": [], "synthetic": [12.0]}),
+                    plots.collapse({"source": {"skipped": "no text"}}, {}),
+                    plots.funnel([{"name": "rt_chrf", "seen": 0, "kept": 0, "removed": 0}]),
+                    plots.comparison([{"label": "pt (a)", "acceptance": None,
+                                       "rt_chrf_mean": None, "quality_mean": None,
+                                       "synthetic_kept": 0}])):
+            assert png[:4] == b"\x89PNG"
