@@ -112,3 +112,34 @@ def test_defaults_are_valid():
     cfg = build_config({"lang": "sw"})
     assert isinstance(cfg, Config) and [f["type"] for f in cfg.filters]
     assert Path(config_dirs()[0]).name == "lang_configs"
+
+
+def test_every_yaml_parse_in_the_package_goes_through_the_alias_cap():
+    """An alias bomb (a few lines expanding to 10^8 values) must be refused wherever YAML is
+    read: config files, --set values, anything added later. Only config.safe_yaml parses."""
+    import re
+
+    pkg = Path(__file__).resolve().parents[1] / "translate_synth"
+    parse = re.compile(r"yaml\.(safe_load|load|full_load|unsafe_load|compose|compose_all|"
+                       r"load_all|safe_load_all)\(")
+    hits = [f"{p.relative_to(pkg)}:{n}" for p in sorted(pkg.rglob("*.py"))
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if parse.search(line)]
+    assert hits == ["config.py:" + str(next(
+        n for n, line in enumerate((pkg / "config.py").read_text().splitlines(), 1)
+        if "yaml.load(text, Loader=CappedLoader)" in line))], hits
+
+
+def test_alias_cap_in_set_values_and_files(tmp_path):
+    from translate_synth.config import MAX_YAML_VALUES
+
+    levels = ["&a0 [" + ", ".join(["x"] * 10) + "]"] + [
+        f"&a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 6)]  # 10^6 values
+    with pytest.raises(UserError, match=rf"^--set x=\[.*more than {MAX_YAML_VALUES:,} values"):
+        build_config({"lang": "sw"}, overrides=["x=[" + ", ".join(levels) + "]"])
+    p = _write(tmp_path, "lang: sw\n" + "".join(f"k{i}: {v}\n" for i, v in enumerate(levels)))
+    with pytest.raises(UserError, match=rf"c\.yaml:3: aliases .*more than"):
+        load_config(p)
+    small = _write(tmp_path, "lang: sw\nsplit: &s {valid: 3, test: 3}\nx: *s\n")
+    with pytest.raises(UserError, match="unknown key 'x'"):  # aliases that stay small parse
+        load_config(small)

@@ -36,6 +36,16 @@ class DataFile(Strict):
                           "default the language codes, or a `translation` dict")
     header: bool = False
 
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _keys(cls, v):
+        if v is not None and not isinstance(v, list):
+            got = "a mapping" if isinstance(v, dict) else f"{type(v).__name__} {v!r}"
+            raise ValueError(f"must be a list of field names, not {got}: write keys: "
+                             "[SOURCE_FIELD, TARGET_FIELD] (e.g. [en, sw]) for parallel data "
+                             "or keys: [TEXT_FIELD] for monolingual text")
+        return v
+
     @field_validator("columns")
     @classmethod
     def _cols(cls, v):
@@ -54,6 +64,9 @@ class DataConfig(Strict):
     max_chars: int = Field(1000, ge=10, description="longer lines are skipped or truncated")
     long_lines: Literal["skip", "truncate"] = "skip"
     limit: int | None = Field(None, ge=1, description="read at most this many lines per input")
+    on_error: Literal["fail", "skip"] = Field(
+        "fail", description="a bad row (too few columns, not JSON, missing key, not UTF-8): "
+        "fail stops the run naming file:line; skip skips and counts it")
 
     @field_validator("parallel", "source_mono", "target_mono", mode="after")
     @classmethod
@@ -342,12 +355,95 @@ class Config(Strict):
 
 # ---------------------------------------------------------------- loading and errors
 
+# YAML aliases may repeat a value, but no more than this many values in all once expanded: a few
+# lines of nested aliases (an "alias bomb") otherwise expand to 10^8 values and hours of work
+MAX_YAML_VALUES = 100_000
+
+
+class YAMLTooLarge(yaml.YAMLError):
+    """Aliases that expand past MAX_YAML_VALUES values, or refer to themselves."""
+
+    def __init__(self, problem: str, mark):
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, mark
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [n for kv in node.value for n in kv]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size(root) -> int | None:
+    """How many values the node graph holds once every alias is expanded (stops counting past
+    MAX_YAML_VALUES); None when an alias refers to a node that contains it."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_.discard(key)
+            sizes[key] = 1 + sum(sizes[id(k)] for k in _children(node))
+            if sizes[key] > MAX_YAML_VALUES:
+                return sizes[key]
+            continue
+        if key in sizes:
+            continue
+        open_.add(key)
+        stack.append((node, True))
+        for kid in _children(node):
+            if id(kid) in open_:
+                return None
+            if id(kid) not in sizes:
+                stack.append((kid, False))
+    return sizes.get(id(root), 0)
+
+
+class CappedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (no Python objects) that also refuses aliases expanding past
+    MAX_YAML_VALUES values and recursive aliases, before anything walks the expanded data."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._alias_mark = None
+
+    def compose_node(self, parent, index):
+        if self._alias_mark is None and self.check_event(yaml.AliasEvent):
+            self._alias_mark = self.peek_event().start_mark
+        return super().compose_node(parent, index)
+
+    def compose_document(self):
+        node = super().compose_document()
+        if self._alias_mark is not None and node is not None:
+            size = _expanded_size(node)
+            if size is None:
+                raise YAMLTooLarge("an alias (*name) refers to a value that contains it; write "
+                                   "the value out instead", self._alias_mark)
+            if size > MAX_YAML_VALUES:
+                raise YAMLTooLarge(f"aliases (*name) expand to more than {MAX_YAML_VALUES:,} "
+                                   "values (an alias bomb?); write the values out instead",
+                                   self._alias_mark)
+        return node
+
+
+def safe_yaml(text: str):
+    """``yaml.safe_load`` with the alias cap: the one YAML parser of the package."""
+    return yaml.load(text, Loader=CappedLoader)  # noqa: S506 - CappedLoader is a SafeLoader
+
 
 def _yaml_lines(text: str) -> dict[tuple, int]:
     """Map key paths to 1-based YAML line numbers, for error messages."""
     out: dict[tuple, int] = {}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = CappedLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.YAMLError:
         return out
 
@@ -374,6 +470,14 @@ def _dotted(loc) -> str:
     return s
 
 
+def _models_in(ann):
+    """The pydantic models an annotation holds (``list[str | DataFile]`` -> DataFile)."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        yield ann
+    for a in getattr(ann, "__args__", ()):
+        yield from _models_in(a)
+
+
 def _fields_at(loc) -> list[str]:
     model: Any = Config
     for part in loc[:-1]:
@@ -382,24 +486,58 @@ def _fields_at(loc) -> list[str]:
         field = model.model_fields.get(part)
         if field is None:
             return []
-        ann = field.annotation
-        model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)
-                      and issubclass(a, BaseModel)), ann)
+        model = next(_models_in(field.annotation), field.annotation)
     if isinstance(model, type) and issubclass(model, BaseModel):
         return list(model.model_fields)
     return []
 
 
-def format_validation_error(err: ValidationError, source: str, lines: dict) -> str:
-    e = err.errors()[0]
-    loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p in ("str", "DataFile")
-                                             or str(p).startswith("function-")))
+_UNION_TAGS = ("str", "DataFile")
+
+
+def _clean_loc(loc) -> tuple:
+    return tuple(p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS
+                                        or str(p).startswith("function-")))
+
+
+def _relevant(errors: list[dict]) -> list[dict]:
+    """Drop the errors of union branches the input cannot be: a mapping given for `path or
+    {path, format, ...}` is no string, so 'Input should be a valid string' only hides the real
+    problem inside the mapping."""
+    keep = [e for e in errors if not (e["type"] == "string_type" and e["loc"][-1:] == ("str",)
+                                      and isinstance(e.get("input"), dict))]
+    return keep or errors
+
+
+def _blame(loc: tuple, overrides) -> str | None:
+    """The override (``--set KEY=VALUE`` or a flag) that wrote the key an error is about."""
+    got = tuple(str(p) for p in loc)
+    for path, origin in reversed(list(overrides)):
+        n = min(len(path), len(got))
+        if n and tuple(str(p) for p in path[:n]) == got[:n]:
+            return origin
+    return None
+
+
+def format_validation_error(err: ValidationError, source: str, lines: dict,
+                            overrides=()) -> str:
+    """One line: where (an override, or the file and line), the key, the problem, a fix.
+
+    ``overrides`` are ``(key path, origin)`` pairs, e.g. ``(("split", "valid"), "--set
+    split.valid=abc")`` or ``(("model", "backend"), "--backend bergamott")``: an error about a key
+    an override wrote names that override, not a line of the config file.
+    """
+    errors = _relevant(err.errors())
+    e = errors[0]
+    loc = _clean_loc(e["loc"])
     key = _dotted(loc) or "(top level)"
-    where = source
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in lines:
-            where = f"{source}:{lines[loc[:n]]}"
-            break
+    where = _blame(loc, overrides)
+    if where is None:
+        where = source
+        for n in range(len(loc), 0, -1):
+            if loc[:n] in lines:
+                where = f"{source}:{lines[loc[:n]]}"
+                break
     msg = e["msg"].removeprefix("Value error, ")
     hint = ""
     if e["type"] == "extra_forbidden":
@@ -413,25 +551,30 @@ def format_validation_error(err: ValidationError, source: str, lines: dict) -> s
         hint = f"; add `{loc[-1]}:` to the config"
     elif "input" in e and not isinstance(e["input"], (dict, list)):
         hint = f" (got {e['input']!r})"
-    more = len(err.errors()) - 1
+    more = len(errors) - 1
     tail = f" [+{more} more problem{'s' if more > 1 else ''}]" if more else ""
     return f"{where}: {key}: {msg}{hint}{tail}"
 
 
-def parse_override(item: str) -> tuple[list[str], Any]:
+def parse_override(item: str, origin: str | None = None) -> tuple[list[str], Any]:
+    """``key.path=value`` -> (key path, YAML value). ``origin`` names it in errors (default
+    ``--set ITEM``; a flag such as ``--limit`` when the CLI made the override)."""
+    origin = origin or f"--set {item}"
     if "=" not in item:
-        raise UserError(f"--set {item!r}: expected key.path=value, e.g. --set split.valid=200")
+        raise UserError(f"{origin}: expected key.path=value, e.g. --set split.valid=200")
     key, _, raw = item.partition("=")
     if not key.strip():
-        raise UserError(f"--set {item!r}: the key is empty")
+        raise UserError(f"{origin}: the key is empty; write --set key.path=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = safe_yaml(raw) if raw.strip() else ""
+    except YAMLTooLarge as e:
+        raise UserError(f"{origin}: {e.problem}") from None
     except yaml.YAMLError:
         value = raw
     return key.strip().split("."), value
 
 
-def filter_index(filters: list, key: str, item: str) -> str:
+def filter_index(filters: list, key: str, item: str, origin: str | None = None) -> str:
     """The list index (as text) of the filter ``key`` names in ``--set filters.<key>...``.
 
     ``key`` is an index (``filters.1.min``), a filter's ``name:``, or its type when one filter
@@ -440,6 +583,7 @@ def filter_index(filters: list, key: str, item: str) -> str:
     (``filters.duplicate.mode=exact``; it still runs where it always does). Anything else is a
     one-line error naming the filters.
     """
+    origin = origin or f"--set {item}"
     try:
         int(key)
         return key
@@ -456,7 +600,7 @@ def filter_index(filters: list, key: str, item: str) -> str:
     if len(named) == 1:
         return str(named[0])
     if len(named) > 1:
-        raise UserError(f"--set {item}: {len(named)} filters have type '{key}'; address one by "
+        raise UserError(f"{origin}: {len(named)} filters have type '{key}'; address one by "
                         f"its name ({', '.join(str(entry_name(filters[i])) for i in named)}) "
                         "or index")
     if key in ALWAYS_ON + ALWAYS_LAST:
@@ -465,34 +609,44 @@ def filter_index(filters: list, key: str, item: str) -> str:
     names = [str(entry_name(f)) for f in filters]
     close = difflib.get_close_matches(key, names + list(ALWAYS_ON + ALWAYS_LAST), n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    raise UserError(f"--set {item}: no filter named '{key}'; {hint}filters: "
+    raise UserError(f"{origin}: no filter named '{key}'; {hint}filters: "
                     f"{', '.join(names) or '(none)'}; always on: "
                     f"{', '.join(ALWAYS_ON + ALWAYS_LAST)}; or give an index (filters.0...)")
 
 
-def apply_override(raw: dict, path: list[str], value: Any) -> None:
+_DATA_LISTS = ("parallel", "source_mono", "target_mono")
+
+
+def apply_override(raw: dict, path: list[str], value: Any, origin: str | None = None) -> None:
+    origin = origin or f"--set {'.'.join(path)}"
     node = raw
     for i, part in enumerate(path[:-1]):
+        here = ".".join(path[: i + 1])
         if isinstance(node, list):
             try:
-                node = node[int(part)]
-                continue
+                nxt = node[int(part)]
             except (ValueError, IndexError):
-                raise UserError(f"--set {'.'.join(path)}: '{part}' is not an index of the list "
-                                f"at {'.'.join(path[:i]) or 'top level'}") from None
-        nxt = node.get(part)
-        if nxt is None:
-            nxt = node[part] = {}
+                raise UserError(f"{origin}: '{part}' is not an index of the list at "
+                                f"{'.'.join(path[:i]) or 'top level'} (it has {len(node)} "
+                                "items)") from None
+            if isinstance(nxt, str) and i == 2 and path[0] == "data" and path[1] in _DATA_LISTS:
+                # a data file given as a bare path: its options need the {path: ...} form
+                nxt = node[int(part)] = {"path": nxt}
+        else:
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
         if not isinstance(nxt, (dict, list)):
-            here = ".".join(path[: i + 1])
-            raise UserError(f"--set {'.'.join(path)}: '{here}' is a value, not a section")
+            raise UserError(f"{origin}: '{here}' is a value ({nxt!r}), not a section: set "
+                            f"{here}=VALUE itself")
         node = nxt
     last = path[-1]
     if isinstance(node, list):
         try:
             node[int(last)] = value
         except (ValueError, IndexError):
-            raise UserError(f"--set {'.'.join(path)}: '{last}' is not an index of that list") from None
+            raise UserError(f"{origin}: '{last}' is not an index of the list at "
+                            f"{'.'.join(path[:-1])} (it has {len(node)} items)") from None
     else:
         node[last] = value
 
@@ -507,7 +661,9 @@ def read_yaml(path: Path) -> tuple[dict, str]:
     except UnicodeDecodeError as e:
         raise UserError(f"config {path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = safe_yaml(text)
+    except YAMLTooLarge as e:
+        raise UserError(f"{path}:{e.problem_mark.line + 1}: {e.problem}") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -532,30 +688,40 @@ def _resolve_paths(files: list, base: Path) -> list:
     return out
 
 
+Override = Union[str, tuple[str, str]]
+
+
 def build_config(raw: dict, source: str = "<config>", text: str = "",
-                 overrides: list[str] = (), base_dir: Path | None = None) -> Config:
-    """Validate a raw mapping (plus ``--set`` overrides) into a Config, or raise UserError."""
-    raw = yaml.safe_load(yaml.safe_dump(raw))  # a deep copy with plain types
+                 overrides: list[Override] = (), base_dir: Path | None = None) -> Config:
+    """Validate a raw mapping (plus overrides) into a Config, or raise UserError.
+
+    Each override is ``key.path=value`` (from ``--set``), or ``(key.path=value, origin)`` where
+    ``origin`` is what the user typed (``--backend bergamott``): errors name it.
+    """
+    raw = safe_yaml(yaml.safe_dump(raw))  # a deep copy with plain types
     if base_dir is not None:
-        for kind in ("parallel", "source_mono", "target_mono"):
+        for kind in _DATA_LISTS:
             files = (raw.get("data") or {}).get(kind)
             if isinstance(files, list):
                 raw["data"][kind] = _resolve_paths(files, base_dir)
-    for item in overrides:
-        path, value = parse_override(item)
+    applied = []
+    for ov in overrides:
+        item, origin = (ov, f"--set {ov}") if isinstance(ov, str) else ov
+        path, value = parse_override(item, origin)
         if path[0] == "filters" and len(path) > 1:
             if "filters" not in raw:
                 raw["filters"] = [dict(f) for f in DEFAULT_FILTERS]  # index into the defaults
             if isinstance(raw["filters"], list):
-                path[1] = filter_index(raw["filters"], path[1], item)
-        apply_override(raw, path, value)
+                path[1] = filter_index(raw["filters"], path[1], item, origin)
+        apply_override(raw, path, value, origin)
+        applied.append((tuple(path), origin))
     try:
         return Config.model_validate(raw)
     except ValidationError as err:
-        raise UserError(format_validation_error(err, source, _yaml_lines(text))) from None
+        raise UserError(format_validation_error(err, source, _yaml_lines(text), applied)) from None
 
 
-def load_config(path: Path, overrides: list[str] = ()) -> Config:
+def load_config(path: Path, overrides: list[Override] = ()) -> Config:
     raw, text = read_yaml(path)
     return build_config(raw, str(path), text, overrides, base_dir=path.parent)
 
