@@ -2,6 +2,7 @@
 
 import pytest
 
+import tiny_models
 from translate_synth.backends import make_translator
 from translate_synth.backends.hf import TransformersTranslator
 from translate_synth.config import Decoding, build_config
@@ -9,6 +10,16 @@ from translate_synth.errors import UserError
 
 GREEDY = Decoding(beam_size=1, max_new_tokens=8, batch_size=4)
 TEXTS = ["the child reads a book", "my mother", "the farmer sells fish today"]
+
+
+@pytest.fixture(scope="session")
+def tiny_mbart50(tiny_root):
+    return tiny_models.make_tiny_mbart50(tiny_root / "mbart50-backends")
+
+
+@pytest.fixture(scope="session")
+def tiny_t5(tiny_root):
+    return tiny_models.make_tiny_t5(tiny_root / "t5-backends")
 
 
 def _tr(model_dir, **model):
@@ -56,13 +67,35 @@ def test_marian_one_model_per_direction_and_target_token(tiny_marian):
         _tr(tiny_marian, id=None, ids={"en-sw": str(tiny_marian)}).model_id("en", "fr")
 
 
-def test_madlad_and_mbart_code_schemes_are_resolved(tiny_marian):
-    # The tiny Marian model stands in for the plumbing; the codes come from the family tables.
-    tr = _tr(tiny_marian, family="madlad")
+def test_mbart50_codes_src_lang_and_forced_bos(tiny_mbart50):
+    tr = _tr(tiny_mbart50)
+    ids, out, tok = _first_generated_ids(tr, "en", "sw", "the child")
+    assert tr._family[str(tiny_mbart50)] == "mbart50"
+    assert ids[0] == tok.convert_tokens_to_ids("en_XX")  # source code first
+    assert out[1] == tok.convert_tokens_to_ids("sw_KE")  # target code forced
+    ids, back, _ = _first_generated_ids(tr, "sw", "en", "mtoto")
+    assert ids[0] == tok.convert_tokens_to_ids("sw_KE")
+    assert back[1] == tok.convert_tokens_to_ids("en_XX")
+    cfg = build_config({"lang": "qu", "model": {"id": str(tiny_mbart50)}})
+    with pytest.raises(UserError, match="mbart50 model family does not support language 'qu'"):
+        TransformersTranslator(cfg).check("en", "qu", GREEDY)
+
+
+def test_madlad_t5_target_tag_prefixed_to_the_input(tiny_t5):
+    tr = _tr(tiny_t5)
+    ids, _, tok = _first_generated_ids(tr, "en", "sw", "the child")
+    assert tr._family[str(tiny_t5)] == "madlad"
     assert tr._setup("en", "sw")[2] == "<2sw> "
+    assert ids[0] == tok.convert_tokens_to_ids("<2sw>")  # one token, not "< 2 s w >"
+    ids, _, _ = _first_generated_ids(tr, "sw", "en", "mtoto")
+    assert ids[0] == tok.convert_tokens_to_ids("<2en>")
+    cfg = build_config({"lang": "xx", "codes": {"madlad": "xx"}, "model": {"id": str(tiny_t5)}})
+    with pytest.raises(UserError, match="does not know the madlad language tag '<2xx>'"):
+        TransformersTranslator(cfg).check("en", "xx", GREEDY)
 
 
-@pytest.mark.parametrize("fixture", ["tiny_nllb", "tiny_m2m100", "tiny_marian"])
+@pytest.mark.parametrize("fixture", ["tiny_nllb", "tiny_m2m100", "tiny_marian", "tiny_mbart50",
+                                     "tiny_t5"])
 def test_translate_batches_keep_order_and_count(fixture, request):
     tr = _tr(request.getfixturevalue(fixture))
     out = tr.translate(TEXTS, "en", "sw", GREEDY)
@@ -71,7 +104,7 @@ def test_translate_batches_keep_order_and_count(fixture, request):
     singles = [tr.translate([t], "en", "sw", GREEDY)[0] for t in TEXTS]
     assert out == singles
     assert tr.sentences_translated == 6
-    assert not any("__sw__" in h[0] or "swh_Latn" in h[0] for h in out)
+    assert not any(tag in h[0] for h in out for tag in ("__sw__", "swh_Latn", "sw_KE", "<2"))
 
 
 def test_sampling_gives_n_seeded_variants(tiny_nllb):

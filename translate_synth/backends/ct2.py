@@ -19,41 +19,67 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from translate_synth.backends.hf import TransformersTranslator, _M2M_TAG, detect_family
+from translate_synth.backends.hf import TransformersTranslator, clean_output, detect_family
 from translate_synth.config import Decoding
 from translate_synth.errors import UserError
 from translate_synth.text import digest, stable_int
 
 
-def ct2_device(device: str) -> str:
+def ct2_device(device: str) -> tuple[str, int]:
+    """(CTranslate2 device, device_index): ``cuda:1`` is ("cuda", 1), the second GPU."""
     import ctranslate2
 
     if device == "auto":
-        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    if device.startswith("cuda") and ctranslate2.get_cuda_device_count() == 0:
+        return ("cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"), 0
+    if not device.startswith("cuda"):
+        return device, 0
+    count = ctranslate2.get_cuda_device_count()
+    if count == 0:
         raise UserError(f"model.device={device} but CTranslate2 sees no CUDA device; use auto "
                         "or cpu")
-    return "cuda" if device.startswith("cuda") else device
+    index = int(device.partition(":")[2] or 0)
+    if index >= count:
+        raise UserError(f"model.device={device} but CTranslate2 sees {count} CUDA device(s) "
+                        f"(cuda:0{f' to cuda:{count - 1}' if count > 1 else ''}); pick one of "
+                        "them")
+    return "cuda", index
+
+
+def _converter_class():
+    import ctranslate2
+
+    class Converter(ctranslate2.converters.TransformersConverter):
+        def load_model(self, model_class, model_name_or_path, **kwargs):
+            model = super().load_model(model_class, model_name_or_path, **kwargs)
+            # CTranslate2 4.8 scales T5 logits by d_model**-0.5 iff config.tie_word_embeddings,
+            # which transformers 5.x always sets; the scaling transformers applies is
+            # config.scale_decoder_outputs (False for MADLAD-400 / T5 v1.1): without this the
+            # converted model scores (logprob) differently, with no error
+            if getattr(model.config, "scale_decoder_outputs", None) is False:
+                model.config.tie_word_embeddings = False
+            return model
+
+    return Converter
 
 
 def convert(model_id: str, revision: str | None, quantization: str, root: Path,
-            trust_remote_code: bool = False) -> Path:
+            trust_remote_code: bool = False, family: str | None = None) -> Path:
     """The converted model directory, converting once (atomically) when it is not there."""
-    import ctranslate2
-
     name = Path(model_id.rstrip("/")).name or "model"
     stamp = model_id
     if os.path.isdir(model_id):  # a local model changed on disk converts again
         files = sorted(Path(model_id).iterdir())
         stamp += "|" + "|".join(f"{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}"
                                 for f in files if f.is_file())
-    out = Path(root) / f"{name}-{digest(stamp, str(revision), quantization)}"
+    # MADLAD/T5 conversions made before the logit-scale fix (_converter_class) are not reused
+    extra = ("t5-scale-fixed",) if family == "madlad" else ()
+    out = Path(root) / f"{name}-{digest(stamp, str(revision), quantization, *extra)}"
     if (out / "model.bin").exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        conv = ctranslate2.converters.TransformersConverter(
+        conv = _converter_class()(
             model_id, revision=revision, trust_remote_code=trust_remote_code,
             load_as_float16=quantization in ("float16", "int8_float16"))
         conv.convert(str(tmp), quantization=None if quantization == "float32" else quantization,
@@ -78,12 +104,16 @@ class CT2Translator(TransformersTranslator):
 
     def __init__(self, cfg):
         super().__init__(cfg)
-        self.device = ct2_device(self.mcfg.device)
         q = self.mcfg.ct2_quantization
         self.quantization = q if q != "auto" else ("float16" if self.device == "cuda" else "int8")
         from translate_synth.cache import default_dir
 
         self.root = Path(self.mcfg.ct2_dir) if self.mcfg.ct2_dir else default_dir() / "ct2"
+
+    def _pick_device(self) -> str:
+        # CTranslate2's own CUDA, not torch's (a CPU torch beside a CUDA CTranslate2 is fine)
+        device, self.device_index = ct2_device(self.mcfg.device)
+        return device
 
     def _load(self, mid: str):
         if mid not in self._models:
@@ -98,8 +128,9 @@ class CT2Translator(TransformersTranslator):
             self._forces_eos = getattr(gc, "forced_eos_token_id", None) is not None
             del model  # conversion reads the checkpoint itself; keep only the tokenizer
             path = convert(mid, self.mcfg.revision, self.quantization, self.root,
-                           self.mcfg.trust_remote_code)
+                           self.mcfg.trust_remote_code, fam)
             ct = ctranslate2.Translator(str(path), device=self.device,
+                                        device_index=self.device_index,
                                         compute_type=self.quantization,
                                         inter_threads=1, intra_threads=os.cpu_count() or 1)
             self._models[mid] = (tok, ct)
@@ -117,6 +148,7 @@ class CT2Translator(TransformersTranslator):
         if not texts:
             return []
         tok, ct, prefix, gen = self._setup(src, tgt)
+        fam = self._family[self.model_id(src, tgt)]
         target_prefix = self._prefix_token(tok, gen)
         sources = [tok.convert_ids_to_tokens(tok.encode(prefix + t, truncation=True,
                                                         max_length=self._max_pos))
@@ -150,7 +182,7 @@ class CT2Translator(TransformersTranslator):
                 if target_prefix and h[:1] == target_prefix:
                     h = h[1:]
                 text = tok.decode(tok.convert_tokens_to_ids(h), skip_special_tokens=True)
-                hyps.append(_M2M_TAG.sub("", text).strip())
+                hyps.append(clean_output(text, fam))
             out.append(hyps)
         self.sentences_translated += len(texts)
         return out
@@ -174,6 +206,8 @@ class CT2Translator(TransformersTranslator):
             toks = tok.convert_ids_to_tokens(ids)
             if target_prefix and toks[:1] != target_prefix:
                 toks = target_prefix + toks
+            if toks[-1:] == [tok.eos_token]:  # score_batch appends </s> itself: score it once
+                toks = toks[:-1]
             tgt_tok.append(toks)
         res = ct.score_batch(src_tok, tgt_tok, max_batch_size=batch_size)
         out = []
@@ -186,5 +220,7 @@ class CT2Translator(TransformersTranslator):
         return out
 
     def describe(self):
-        return {**super().describe(), "backend": self.name, "quantization": self.quantization,
+        device = f"cuda:{self.device_index}" if self.device == "cuda" else self.device
+        return {**super().describe(), "backend": self.name, "device": device,
+                "quantization": self.quantization,
                 "converted": getattr(self, "_paths", {})}

@@ -14,12 +14,21 @@ from pathlib import Path
 
 from translate_synth.backends import Translator
 from translate_synth.backends.batching import token_batches
-from translate_synth.config import Config, Decoding
+from translate_synth.config import DEFAULT_MODEL, Config, Decoding
 from translate_synth.errors import UserError
 from translate_synth.langs import family_code
 from translate_synth.text import stable_int
 
 _M2M_TAG = re.compile(r"__[a-z]{2,3}__\s*")
+_MADLAD_TAG = re.compile(r"<2[A-Za-z_-]{2,12}>\s*")  # skip_special_tokens keeps these
+
+
+def clean_output(text: str, family: str) -> str:
+    """Decoded text without the language tags a decoder may emit and the tokenizer keeps."""
+    text = _M2M_TAG.sub("", text)
+    if family == "madlad":
+        text = _MADLAD_TAG.sub("", text)
+    return text.strip()
 
 
 def pick_device(device: str) -> str:
@@ -67,11 +76,57 @@ def load_model(model_id: str, revision: str | None, trust_remote_code: bool):
            "--model /path/to/local/model")
     if offline:
         raise UserError(how + " (HF_HUB_OFFLINE is set)")
+    probe_hub(model_id, revision, how)  # one quick request: no minute of retries when offline
     try:
         return (AutoTokenizer.from_pretrained(model_id, **kw),
                 AutoModelForSeq2SeqLM.from_pretrained(model_id, **kw))
     except Exception:
         raise UserError(how) from None
+
+
+HUB_PROBE_TIMEOUT = 3.0  # seconds for the one request that tells whether the hub answers
+
+
+def probe_hub(model_id: str, revision: str | None, how: str) -> None:
+    """Ask the hub once, without retries, for the model's config.json, before from_pretrained.
+
+    The model is not in the local cache (checked first). huggingface_hub 2.4 retries a failed
+    download 5 times with backoff (1+2+4+8+8 s, ``_http_backoff_base``; not settable by an
+    environment variable), and transformers asks for the tokenizer and the model apart: about
+    50 s of ``Retrying in Ns`` lines when the hub is unreachable. One HEAD request
+    (``get_hf_file_metadata``, which does not retry; proxies and HF_ENDPOINT as the download's)
+    with a short timeout fails at once instead. A missing or gated repository is a clear line
+    too; anything else is left to from_pretrained.
+    """
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, HFValidationError,
+                                        RepositoryNotFoundError, RevisionNotFoundError)
+
+    try:
+        url = hf_hub_url(model_id, "config.json", revision=revision)
+    except HFValidationError:
+        raise UserError(f"model '{model_id}' is neither a local directory nor a hub id "
+                        "(org/name); pass --model /path/to/local/model or a hub id") from None
+    try:
+        get_hf_file_metadata(url, timeout=HUB_PROBE_TIMEOUT)
+    except GatedRepoError:
+        raise UserError(f"model '{model_id}' is gated on the hub: accept its terms on the model "
+                        "page and log in (`hf auth login`), or pass --model "
+                        "/path/to/local/model") from None
+    except RepositoryNotFoundError:
+        raise UserError(f"no model '{model_id}' on the hub ({constants.ENDPOINT}), or it is "
+                        "private (`hf auth login`): check the id, or pass --model "
+                        "/path/to/local/model") from None
+    except RevisionNotFoundError:
+        raise UserError(f"model '{model_id}' has no revision '{revision}' on the hub: fix "
+                        "model.revision") from None
+    except HfHubHTTPError:  # the hub answered: let from_pretrained deal with it
+        pass
+    except Exception as e:  # noqa: BLE001 - connection refused, timeout, DNS, proxy...
+        if isinstance(e, OSError) or type(e).__module__.split(".")[0] in ("httpx", "httpx2"):
+            reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+            raise UserError(f"{how} (the hub at {constants.ENDPOINT} cannot be reached: "
+                            f"{reason})") from None
 
 
 def _lang_token_id(tok, family: str, code: str) -> int | None:
@@ -105,15 +160,25 @@ class TransformersTranslator(Translator):
         super().__init__()
         self.cfg = cfg
         self.mcfg = cfg.model
-        self.device = pick_device(self.mcfg.device)
+        if not self.mcfg.id and not any(self.mcfg.ids.values()):
+            s, t = cfg.source_lang, cfg.lang
+            raise UserError(f"no model for {s}-{t}: backend {self.name} needs one: give --model "
+                            f"ID_OR_PATH (a hub id such as {DEFAULT_MODEL}, or a local "
+                            f"directory), or set model.id (or model.ids.{s}-{t} and "
+                            f"model.ids.{t}-{s})")
+        self.device = self._pick_device()
         self._models: dict[str, tuple] = {}
         self._family: dict[str, str] = {}
+
+    def _pick_device(self) -> str:
+        return pick_device(self.mcfg.device)
 
     # ------------------------------------------------------------ models and codes
     def model_id(self, src: str, tgt: str) -> str:
         mid = self.mcfg.ids.get(f"{src}-{tgt}") or self.mcfg.id
         if not mid:
-            raise UserError(f"no model for {src}-{tgt}: set model.id, or model.ids.{src}-{tgt}")
+            raise UserError(f"no model for {src}-{tgt}: give --model ID_OR_PATH (one model for "
+                            f"every direction), or set model.id, or model.ids.{src}-{tgt}")
         return mid
 
     def _load(self, mid: str):
@@ -150,7 +215,11 @@ class TransformersTranslator(Translator):
             gen["forced_bos_token_id"] = _lang_token_id(tok, fam, t)
             tok.src_lang = s
         elif fam == "madlad":
-            prefix = f"<2{self._code(tgt, fam)}> "
+            tag = f"<2{self._code(tgt, fam)}>"
+            if _lang_token_id(tok, fam, tag) is None:  # else split into pieces, silently
+                raise UserError(f"model {mid} does not know the madlad language tag '{tag}': "
+                                "it does not support this language, or set codes.madlad")
+            prefix = tag + " "
         elif fam == "marian" and self.mcfg.target_token:
             prefix = f">>{self._code(tgt, fam)}<< "
         return tok, model, prefix, gen
@@ -177,6 +246,7 @@ class TransformersTranslator(Translator):
         if not texts:
             return []
         tok, model, prefix, gen = self._setup(src, tgt)
+        fam = self._family[self.model_id(src, tgt)]
         max_pos = getattr(model.config, "max_position_embeddings", None) or 1024
         max_in = min(getattr(tok, "model_max_length", max_pos) or max_pos, max_pos)
         kw = {**gen, **self._gen_kwargs(decoding, n, max_pos)}
@@ -197,7 +267,7 @@ class TransformersTranslator(Translator):
                 ids = model.generate(**enc, **kw)
             dec = tok.batch_decode(ids, skip_special_tokens=True)
             for j, i in enumerate(idx):
-                out[i] = [_M2M_TAG.sub("", d).strip() for d in dec[j * n:(j + 1) * n]]
+                out[i] = [clean_output(d, fam) for d in dec[j * n:(j + 1) * n]]
         self.sentences_translated += len(texts)
         return out
 
