@@ -38,6 +38,12 @@ class Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except click.UsageError as e:  # a bad flag or value: one line too, exit 2
+            sub = e.ctx.command.name if e.ctx is not None and e.ctx.parent is not None else ""
+            cmd = f"translate-synth {sub}".strip()
+            click.echo(f"error: {' '.join(e.format_message().split())} (see `{cmd} --help`)",
+                       err=True)
+            sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except BaseException as e:  # noqa: BLE001 - every error becomes one line, never a traceback
@@ -50,30 +56,65 @@ def main():
     """Synthetic parallel data for low-resource languages: synthesise, score, filter, emit."""
 
 
+BACKENDS = ("transformers", "ctranslate2", "bergamot")
+
+
+class BackendChoice(click.Choice):
+    def __init__(self):
+        super().__init__(BACKENDS)
+
+    def get_invalid_choice_message(self, value, ctx):
+        return (f"{value!r} is not a backend: choose {', '.join(BACKENDS[:-1])} or "
+                f"{BACKENDS[-1]} (model.backend)")
+
+
 def resolve_config(lang, config, out, model, backend, parallel, source_mono, target_mono, limit,
-                   seed, sets, cache_dir=None):
-    """The config file (shipped for --lang, or --config) with CLI flags, then --set, applied."""
-    from translate_synth.config import find_lang_config, load_config
+                   seed, sets, cache_dir=None, flag_sets=()):
+    """The config file (shipped for --lang, or --config) with CLI flags, then --set, applied.
+
+    A flag is never ignored: ``--model`` replaces the config's model (``model.id``, and
+    ``model.ids`` and ``model.family`` go back to none and ``auto``) and, without ``--backend``,
+    runs on the transformers backend (ctranslate2 when the config asks for it: it runs the same
+    models); ``--model`` with the bergamot backend, which has no model to choose, is refused.
+    Errors about a key a flag or ``--set`` wrote name that flag or ``--set``, not a config line.
+    ``flag_sets`` are ``(key=value, flag)`` overrides made by other flags (``--no-cache``...).
+    """
+    from translate_synth.config import find_lang_config, load_config, read_yaml
 
     path = Path(config) if config else find_lang_config(lang)
-    overrides = []
+    overrides: list[tuple[str, str]] = []
     if lang and config:
-        overrides.append(f"lang={lang}")
+        overrides.append((f"lang={_quote(lang)}", f"--lang {lang}"))
     if model:
-        overrides.append(f"model.id={model}")
+        flag = f"--model {model}"
+        overrides += [(f"model.id={_quote(model)}", flag), ("model.ids={}", flag),
+                      ("model.family=auto", flag)]
+        if not backend:
+            raw, _ = read_yaml(path)
+            cfg_backend = (raw.get("model") or {}).get("backend") \
+                if isinstance(raw.get("model"), dict) else None
+            if cfg_backend != "ctranslate2":
+                overrides.append(("model.backend=transformers", flag))
     if backend:
-        overrides.append(f"model.backend={backend}")
+        overrides.append((f"model.backend={backend}", f"--backend {backend}"))
     if limit is not None:
-        overrides.append(f"data.limit={limit}")
+        overrides.append((f"data.limit={limit}", f"--limit {limit}"))
     if seed is not None:
-        overrides.append(f"seed={seed}")
+        overrides.append((f"seed={seed}", f"--seed {seed}"))
     if parallel or source_mono or target_mono:  # your data replaces the config's data lists
         for key, files in (("parallel", parallel), ("source_mono", source_mono),
                            ("target_mono", target_mono)):
             items = ", ".join(_quote(str(Path(f).resolve()) if not f.startswith(("hf:", "builtin:"))
                                      else f) for f in files)
-            overrides.append(f"data.{key}=[{items}]")
-    cfg = load_config(path, overrides + list(sets))
+            flag = f"--{key.replace('_', '-')} {' '.join(files)}" if files else \
+                "--parallel/--source-mono/--target-mono (your data replaces the config's)"
+            overrides.append((f"data.{key}=[{items}]", flag))
+    cfg = load_config(path, overrides + list(flag_sets) + list(sets))
+    if model and cfg.model.backend == "bergamot":
+        who = f"--backend {backend}" if backend else "--set model.backend=bergamot"
+        raise UserError(f"--model {model} with {who}: the bergamot backend runs only its built-in "
+                        "en<->pt model and takes no model id; drop --model, or drop "
+                        f"{who} (--model alone runs on the transformers backend)")
     if out:  # the command line may send outputs anywhere; a config file may not
         cfg = cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out)})})
     if cache_dir:
@@ -85,15 +126,42 @@ def _quote(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-@main.command()
+RUN_EPILOG = """\b
+Inputs (--parallel, --source-mono, --target-mono; giving any of them replaces
+the config's data lists):
+  text      one sentence a line (.txt)
+  TSV       source<TAB>target (.tsv)
+  JSONL     {"en": .., "sw": ..} or {"translation": {"en": .., "sw": ..}}
+  Parquet   columns named by the language codes (or a `translation` column)
+  .gz       any of the text formats, gzipped
+  hf:name[:config][:split]   a `datasets` dataset (split default train),
+            or hf:/local/dir
+Other fields or columns: --set 'data.parallel.0.keys=[english, swahili]',
+--set 'data.parallel.0.columns=[2, 3]' (TSV, 0-based).
+
+\b
+Examples:
+  translate-synth run --lang pt --out out     # the offline demo (bergamot)
+  translate-synth run --lang sw --parallel my.en-sw.tsv --model ID_OR_PATH
+"""
+
+
+@main.command(epilog=RUN_EPILOG)
 @click.option("--lang", help="target language: picks lang_configs/<lang>.yaml")
 @click.option("--config", "config", type=click.Path(), help="a config file instead of the shipped one")
 @click.option("--out", help="output root: files go to OUT/<lang>/ (default: output.dir, 'out')")
-@click.option("--model", help="model id or local path (model.id)")
-@click.option("--backend", help="transformers, ctranslate2 or bergamot (model.backend)")
-@click.option("--parallel", multiple=True, help="real parallel file (repeatable)")
-@click.option("--source-mono", multiple=True, help="source-language text (repeatable)")
-@click.option("--target-mono", multiple=True, help="target-language text (repeatable)")
+@click.option("--model", metavar="ID_OR_PATH",
+              help="hub id or local model directory (model.id; clears model.ids); without "
+                   "--backend it runs on the transformers backend")
+@click.option("--backend", type=BackendChoice(),
+              help="translation engine (model.backend); bergamot: the built-in en<->pt model")
+@click.option("--parallel", multiple=True, metavar="FILE",
+              help="real parallel data: TSV, JSONL, Parquet, .gz or hf:name[:config][:split] "
+                   "(repeatable)")
+@click.option("--source-mono", multiple=True, metavar="FILE",
+              help="source-language text: text, JSONL, Parquet, .gz or hf:... (repeatable)")
+@click.option("--target-mono", multiple=True, metavar="FILE",
+              help="target-language text: text, JSONL, Parquet, .gz or hf:... (repeatable)")
 @click.option("--limit", type=int, help="read at most N lines from each input")
 @click.option("--seed", type=int, help="seed for splits and sampling")
 @click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE", help="override any config key")
@@ -115,18 +183,20 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
     """Synthesise, score, filter and emit a training set for one language."""
     if not lang and not config:
         raise UserError("give --lang L (a shipped config) or --config FILE")
+    flag_sets = []
     if fail_on_collapse:
-        sets = (*sets, "collapse.fail=true")
+        flag_sets.append(("collapse.fail=true", "--fail-on-collapse"))
     if track:
-        sets = (*sets, f"tracking={track}")
+        flag_sets.append((f"tracking={track}", f"--track {track}"))
     if no_cache:
-        sets = (*sets, "cache.enabled=false")
+        flag_sets.append(("cache.enabled=false", "--no-cache"))
     if executor:
-        sets = (*sets, f"executor.name={executor}")
+        flag_sets.append((f"executor.name={executor}", f"--executor {executor}"))
     if ray_address:
-        sets = (*sets, f"executor.address={ray_address}")
+        flag_sets.append((f"executor.address={_quote(ray_address)}",
+                          f"--ray-address {ray_address}"))
     cfg = resolve_config(lang, config, out, model, backend, parallel, source_mono, target_mono,
-                         limit, seed, sets, cache_dir)
+                         limit, seed, sets, cache_dir, flag_sets)
     from translate_synth import progress
     from translate_synth.summary import print_summary
 
@@ -244,7 +314,9 @@ def langs():
 
 @main.command()
 @click.argument("config_file", type=click.Path())
-@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE")
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override a key before checking, as `run --set` does (repeatable), e.g. "
+                   "--set filters.rt_chrf.min=40")
 def validate(config_file, sets):
     """Check a config file; exit 0 when valid, 2 with the first problem otherwise."""
     from translate_synth.config import load_config
