@@ -14,7 +14,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from translate_synth.backends import Translator
+from translate_synth.translator import Translator
 
 
 def default_dir() -> Path:

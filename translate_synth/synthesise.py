@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from translate_synth.backends import Translator
+from translate_synth.translator import Translator
 from translate_synth.config import Config, Decoding
 from translate_synth.errors import Interrupted
 from translate_synth.faults import checkpoint

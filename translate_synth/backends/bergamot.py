@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from translate_synth.backends import Translator
+from translate_synth.translator import Translator
 from translate_synth.config import Config, Decoding
 from translate_synth.errors import UserError
 

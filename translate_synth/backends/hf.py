@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from translate_synth.backends import Translator
+from translate_synth.translator import Translator
 from translate_synth.backends.batching import token_batches
 from translate_synth.config import DEFAULT_MODEL, Config, Decoding
 from translate_synth.errors import UserError

@@ -231,7 +231,7 @@ class SynthActor:
         self.synth = Synthesiser(cfg, make_translator(cfg), RoundTripScorer(cfg.scoring, 1))
 
     def __call__(self, t: pa.Table) -> pa.Table:
-        from translate_synth.backends import MODEL_COUNTERS
+        from translate_synth.translator import MODEL_COUNTERS
         from translate_synth.synthesise import bt_job, ft_job, paraphrase_job
 
         t = t.sort_by([("key", "ascending")])
