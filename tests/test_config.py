@@ -116,7 +116,8 @@ def test_defaults_are_valid():
 
 def test_every_yaml_parse_in_the_package_goes_through_the_alias_cap():
     """An alias bomb (a few lines expanding to 10^8 values) must be refused wherever YAML is
-    read: config files, --set values, anything added later. Only config.safe_yaml parses."""
+    read: config files, --set values, anything added later. Only config.safe_yaml parses
+    (config/yaml_io.py)."""
     import re
 
     pkg = Path(__file__).resolve().parents[1] / "translate_synth"
@@ -125,8 +126,8 @@ def test_every_yaml_parse_in_the_package_goes_through_the_alias_cap():
     hits = [f"{p.relative_to(pkg)}:{n}" for p in sorted(pkg.rglob("*.py"))
             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
             if parse.search(line)]
-    assert hits == ["config.py:" + str(next(
-        n for n, line in enumerate((pkg / "config.py").read_text().splitlines(), 1)
+    assert hits == ["config/yaml_io.py:" + str(next(
+        n for n, line in enumerate((pkg / "config" / "yaml_io.py").read_text().splitlines(), 1)
         if "yaml.load(text, Loader=CappedLoader)" in line))], hits
 
 
@@ -143,3 +144,50 @@ def test_alias_cap_in_set_values_and_files(tmp_path):
     small = _write(tmp_path, "lang: sw\nsplit: &s {valid: 3, test: 3}\nx: *s\n")
     with pytest.raises(UserError, match="unknown key 'x'"):  # aliases that stay small parse
         load_config(small)
+
+
+def test_the_config_package_keeps_every_name_of_the_old_module():
+    import translate_synth.config as config
+
+    old = ["BUILTIN_PREFIX", "CacheConfig", "CappedLoader", "CollapseConfig", "Config",
+           "CurriculumConfig", "CurriculumStage", "DEFAULT_FILTERS", "DEFAULT_MODEL", "DataConfig",
+           "DataFile", "Decoding", "ExecutorConfig", "FileList", "HF_PREFIX", "MAX_YAML_VALUES",
+           "ModelConfig", "Origin", "OutputConfig", "Override", "ParaphraseConfig",
+           "QualityConfig", "ScoringConfig", "SplitConfig", "Strict", "SynthesisConfig",
+           "YAMLTooLarge", "apply_override", "build_config", "config_dirs", "filter_index",
+           "find_lang_config", "format_validation_error", "load_config", "parse_override",
+           "read_yaml", "safe_yaml"]
+    assert set(old) <= set(config.__all__)
+    assert all(getattr(config, name) is not None for name in config.__all__)
+
+
+def test_config_modules_import_their_registries_at_module_level():
+    """The schema's validators and the overrides use the filter registry and the collapse alarms
+    through module-level imports: nothing in translate_synth/config/ imports inside a function."""
+    import ast
+
+    pkg = Path(__file__).resolve().parents[1] / "translate_synth" / "config"
+    deferred = []
+    for p in sorted(pkg.glob("*.py")):
+        tree = ast.parse(p.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                deferred += [f"{p.name}:{n.lineno}" for n in ast.walk(fn)
+                             if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert deferred == []
+
+
+def test_shipped_configs_from_the_checkout_or_the_installed_package(tmp_path, monkeypatch):
+    from translate_synth.config import shipped
+
+    repo = Path(__file__).resolve().parents[1]
+    assert config_dirs()[0] == repo / "lang_configs"
+    # installed: the wheel force-includes lang_configs/ as translate_synth/lang_configs
+    pkg = tmp_path / "site-packages" / "translate_synth"
+    (pkg / "lang_configs").mkdir(parents=True)
+    (pkg / "lang_configs" / "sw.yaml").write_text("lang: sw\n", encoding="utf-8")
+    monkeypatch.setattr(shipped, "PACKAGE_DIR", pkg)
+    assert config_dirs() == [pkg / "lang_configs"]
+    assert find_lang_config("sw") == pkg / "lang_configs" / "sw.yaml"
+    with pytest.raises(UserError, match="did you mean 'sw'"):
+        find_lang_config("swx")
