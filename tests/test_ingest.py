@@ -128,3 +128,158 @@ def test_plain_text_cannot_be_parallel(tmp_path):
     p.write_text("one\n", encoding="utf-8")
     with pytest.raises(UserError, match="parallel data needs two sides"):
         _par(p)
+
+
+# ------------------------------------------------------------------ UTF-16/32, bad rows, summary
+import gzip  # noqa: E402
+
+from translate_synth.ingest import input_summary, wide_encoding  # noqa: E402
+
+TEXT = "Hello world.\tOlá mundo.\nGood day.\tBom dia.\n"
+
+
+@pytest.mark.parametrize("encoding,iconv,how", [
+    ("utf-16", "UTF-16", "with a byte-order mark"),
+    ("utf-16-le", "UTF-16LE", "NUL bytes in every other byte"),
+    ("utf-16-be", "UTF-16BE", "NUL bytes in every other byte"),
+    ("utf-32", "UTF-32", "with a byte-order mark"),
+    ("utf-32-le", "UTF-32LE", "three of every four"),
+    ("utf-32-be", "UTF-32BE", "three of every four"),
+])
+def test_utf16_and_utf32_are_named_with_the_iconv_line(tmp_path, encoding, iconv, how):
+    p = tmp_path / "wide.tsv"
+    p.write_bytes(TEXT.encode(encoding))
+    with pytest.raises(UserError) as e:
+        _par(p)
+    msg = str(e.value)
+    assert msg.startswith(f"{p}: this is {iconv[:6]} text") and how in msg
+    assert f"`iconv -f {iconv} -t UTF-8 wide.tsv > wide.utf8.tsv`" in msg
+    assert "NUL" not in msg.split("(")[0] and "binary" not in msg
+
+
+def test_utf16_inside_gzip_says_how_to_convert(tmp_path):
+    p = tmp_path / "wide.txt.gz"
+    p.write_bytes(gzip.compress("Olá mundo.\n".encode("utf-16")))
+    with pytest.raises(UserError, match=r"wide\.txt\.gz: this is UTF-16 .*`zcat wide\.txt\.gz \| "
+                       r"iconv -f UTF-16 -t UTF-8 > wide\.utf8\.txt`"):
+        list(read_mono(DataFile(path=str(p)), "pt", DataConfig(), InputStats(str(p), "m")))
+
+
+def test_wide_encoding_leaves_utf8_binary_and_latin1_alone():
+    assert wide_encoding("Olá mundo, ação\n".encode()) is None
+    assert wide_encoding("Olá".encode("latin-1")) is None
+    assert wide_encoding(bytes(range(256)) * 8) is None  # binary: the NUL byte error
+    assert wide_encoding(b"\x00\x01") is None
+    # UTF-16 without a BOM and without NUL high bytes (Amharic) is not guessed: it is not UTF-8
+    assert wide_encoding("ሰላም ዓለም".encode("utf-16-le")) is None
+
+
+def test_truncated_gzip_is_one_line(tmp_path):
+    p = tmp_path / "cut.txt.gz"
+    full = gzip.compress("".join(f"Frase {i * 7919 % 10007}.\n" for i in range(3000)).encode())
+    p.write_bytes(full[: len(full) // 2])
+    with pytest.raises(UserError, match=r"cut\.txt\.gz: cannot decompress"):
+        list(read_mono(DataFile(path=str(p)), "pt", DataConfig(), InputStats(str(p), "m")))
+
+
+def _bad_tsv(tmp_path, n_bad=5):
+    rows = [f"Sentence {i}.\tSentensi {i}." for i in range(40)]
+    for k in range(n_bad):
+        rows.insert(5 + 7 * k, f"broken row {k}")
+    p = tmp_path / "bad.tsv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return p
+
+
+def test_a_bad_row_fails_by_default_naming_the_line_and_the_skip_option(tmp_path):
+    p = _bad_tsv(tmp_path)
+    with pytest.raises(UserError) as e:
+        _par(p)
+    assert str(e.value).startswith(f"{p}:6: 1 tab-separated column(s), expected at least 2")
+    assert "data.on_error=skip" in str(e.value)
+
+
+def test_on_error_skip_counts_bad_rows_and_names_the_first_three(tmp_path):
+    p = _bad_tsv(tmp_path)
+    rows, st = _par(p, on_error="skip")
+    assert len(rows) == 40 and st.read == 45 and st.kept == 40
+    assert st.as_dict()["skipped"] == {"invalid": 5}
+    assert [n for n, _ in st.examples] == [6, 13, 20]
+    line = input_summary(st, DataConfig())
+    assert line.startswith(f"data: {p}: 5 bad lines skipped (data.on_error: skip): {p}:6: 1 tab")
+    assert f"{p}:13:" in line and f"{p}:20:" in line and "; 2 more" in line
+    assert f"{p}:27:" not in line and "\n" not in line
+
+
+@pytest.mark.parametrize("line,needle", [
+    ("[" * 100_000 + "]" * 100_000, "JSON nested too deeply"),
+    ('{"en": ' * 5000 + '"x"' + "}" * 5000, "JSON nested too deeply"),
+    ("1" * 5000, "not readable as JSON"),
+    ('{"en": "a\\ud800", "sw": "b"}', "lone surrogate"),
+    ('["en", "sw"]', "a JSON array, expected an object"),
+    ('{"en": {"x": 1}, "sw": "b"}', "field 'en' is dict, not text"),
+    ("{nope", "not valid JSON"),
+])
+def test_jsonl_row_problems_name_the_line_and_are_skippable(tmp_path, line, needle):
+    p = tmp_path / "x.jsonl"
+    good = json.dumps({"en": "One", "sw": "Moja"})
+    p.write_text(f"{good}\n{line}\n{good.replace('One', 'Two')}\n", encoding="utf-8")
+    with pytest.raises(UserError) as e:
+        _par(p)
+    assert str(e.value).startswith(f"{p}:2: ") and needle in str(e.value)
+    assert "\n" not in str(e.value)
+    rows, st = _par(p, on_error="skip")
+    assert rows == [("One", "Moja"), ("Two", "Moja")] and st.as_dict()["skipped"] == {"invalid": 1}
+
+
+def test_latin1_and_nul_lines_inside_a_utf8_file_are_bad_rows(tmp_path):
+    p = tmp_path / "m.txt"
+    p.write_bytes("Uma frase.\n".encode() * 500 + "ação\n".encode("latin-1") + b"a\x00b\n"
+                  + "Outra frase.\n".encode())
+    st = InputStats(str(p), "m")
+    got = list(read_mono(DataFile(path=str(p)), "pt", DataConfig(on_error="skip"), st))
+    assert got[-1] == "Outra frase." and len(got) == 501 and st.as_dict()["skipped"] == {
+        "invalid": 2}
+    assert [n for n, _ in st.examples] == [501, 502]
+    assert "not UTF-8" in st.examples[0][1] and "NUL byte" in st.examples[1][1]
+    with pytest.raises(UserError, match=r"m\.txt:501: not UTF-8"):
+        list(read_mono(DataFile(path=str(p)), "pt", DataConfig(), InputStats(str(p), "m")))
+
+
+def test_parquet_rows_of_the_wrong_type_are_bad_rows(tmp_path):
+    p = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"en": ["One", "Two"], "sw": [{"x": "Moja"}, {"x": "Mbili"}]}), p)
+    with pytest.raises(UserError, match=r"a\.parquet: row 1: field 'sw' is dict"):
+        _par(p)
+    rows, st = _par(p, on_error="skip")
+    assert rows == [] and st.as_dict()["skipped"] == {"invalid": 2}
+
+
+def test_summary_line_for_long_truncated_and_dropped_lines(tmp_path):
+    data = DataConfig(max_chars=20)
+    st = InputStats("/d/x.txt", "target_mono", read=9, kept=5)
+    assert input_summary(st, data) is None
+    st.skipped.update({"empty": 3, "too_long": 1})
+    assert input_summary(st, data) == ("data: /d/x.txt: 1 line skipped (over data.max_chars=20; "
+                                       "data.long_lines: truncate keeps it)")
+    st = InputStats("/d/x.parquet", "target_mono", read=9, kept=9)
+    st.skipped["truncated (kept)"] = 2
+    st.dropped.update(duplicate=3, heldout_overlap=1)
+    assert input_summary(st, data) == (
+        "data: /d/x.parquet: 2 rows truncated to data.max_chars=20 (data.long_lines: truncate), "
+        "3 duplicate rows dropped (the first occurrence is kept), 1 row dropped: the same as a "
+        "valid/test sentence")
+
+
+def test_a_stray_nul_in_utf8_text_is_a_bad_line_but_binary_data_is_a_bad_file(tmp_path):
+    p = tmp_path / "m.txt"
+    p.write_bytes(b"Uma frase.\nUma\x00 frase.\n" + "Outra frase.\n".encode() * 300)
+    st = InputStats(str(p), "m")
+    got = list(read_mono(DataFile(path=str(p)), "pt", DataConfig(on_error="skip"), st))
+    assert len(got) == 301 and st.as_dict()["skipped"] == {"invalid": 1}
+    with pytest.raises(UserError, match=r"m\.txt:2: NUL byte in the line"):
+        list(read_mono(DataFile(path=str(p)), "pt", DataConfig(), InputStats(str(p), "m")))
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(UserError, match=r"m\.txt:3: NUL byte: this looks like a binary file"):
+        list(read_mono(DataFile(path=str(p)), "pt", DataConfig(on_error="skip"),
+                       InputStats(str(p), "m")))

@@ -1,8 +1,11 @@
 """Readers: text, TSV, JSONL, Parquet and `datasets` inputs -> a stream of cleaned texts.
 
-Each reader yields raw fields per record; ``read_parallel``/``read_mono`` clean them, skip empty
-and over-long lines with a count, honour ``--limit``, and turn every problem with a file into a
-one-line ``UserError`` that names the file, the line and what to do. Nothing is read whole.
+Each reader yields raw fields per record, or a ``RowProblem`` for a record it cannot use (too few
+columns, not JSON, a missing key, not UTF-8); ``read_parallel``/``read_mono`` clean them, skip
+empty and over-long lines with a count, honour ``--limit``, and turn every problem with a file into
+a one-line ``UserError`` that names the file, the line and what to do (a ``RowProblem`` is skipped
+and counted instead under ``data.on_error: skip``). ``input_summary`` is the one stderr line per
+file for whatever was skipped, truncated or dropped. Nothing is read whole.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import gzip
 import hashlib
 import io
 import json
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +27,17 @@ from translate_synth.text import clean
 
 FORMATS_BY_SUFFIX = {".txt": "text", ".text": "text", ".tsv": "tsv", ".jsonl": "jsonl",
                      ".json": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+INVALID = "invalid"  # the skip reason of bad rows under data.on_error: skip
+MAX_EXAMPLES = 3     # bad rows per file named on stderr
+HEAD = 4096          # bytes sniffed for UTF-16/32 and binary files
+SKIP_HINT = "or skip such rows: --set data.on_error=skip"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A record that cannot be used; ``message`` names the file and line. ``data.on_error``
+    decides: ``fail`` raises it as a UserError, ``skip`` counts it."""
+    message: str
 
 
 @dataclass
@@ -32,10 +47,60 @@ class InputStats:
     read: int = 0
     kept: int = 0
     skipped: Counter = field(default_factory=Counter)
+    # after reading (executors fill it): rows dropped as duplicates or held-out sentences
+    dropped: Counter = field(default_factory=Counter)
+    examples: list = field(default_factory=list)  # (line, message) of the first bad rows
+
+    def settle(self) -> None:
+        """Fold the reasons of the first bad rows (``invalid<TAB>line<TAB>message``, as
+        ``clean_records`` yields them) into the ``invalid`` count and ``examples``."""
+        for key in [k for k in self.skipped if k.startswith(INVALID + "\t")]:
+            count = self.skipped.pop(key)
+            _, n, msg = key.split("\t", 2)
+            self.examples.append((int(n), msg))
+            self.skipped[INVALID] += count
+        self.examples.sort()
 
     def as_dict(self):
+        self.settle()
         return {"path": self.path, "kind": self.kind, "read": self.read, "kept": self.kept,
                 "skipped": dict(sorted(self.skipped.items()))}
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n:,} {what}{'' if n == 1 else 's'}"
+
+
+def input_summary(st: InputStats, data: DataConfig) -> str | None:
+    """One stderr line for what reading (and deduplicating) ``st``'s file took away or changed,
+    or None when nothing was (empty lines are not worth a line)."""
+    st.settle()
+    unit = "row" if st.path.startswith(HF_PREFIX) or st.path.endswith(".parquet") else "line"
+    parts = []
+    if n := st.skipped.get("too_long", 0):
+        parts.append(f"{_count(n, unit)} skipped (over data.max_chars={data.max_chars}; "
+                     "data.long_lines: truncate keeps it)")
+    if n := st.skipped.get("truncated (kept)", 0):
+        parts.append(f"{_count(n, unit)} truncated to data.max_chars={data.max_chars} "
+                     "(data.long_lines: truncate)")
+    if n := st.skipped.get(INVALID, 0):
+        first = "; ".join(m.split("; ")[0] for _, m in st.examples[:MAX_EXAMPLES])  # no advice
+        more = f"; {n - len(st.examples[:MAX_EXAMPLES]):,} more" \
+            if n > len(st.examples[:MAX_EXAMPLES]) else ""
+        parts.append(f"{_count(n, 'bad ' + unit)} skipped (data.on_error: skip): {first}{more}")
+    if n := st.dropped.get("duplicate", 0):
+        parts.append(f"{_count(n, 'duplicate ' + unit)} dropped (the first occurrence is kept)")
+    if n := st.dropped.get("heldout_overlap", 0):
+        parts.append(f"{_count(n, unit)} dropped: the same as a valid/test sentence")
+    return f"data: {st.path}: {', '.join(parts)}" if parts else None
+
+
+def log_inputs(log, stats: list[InputStats], data: DataConfig) -> None:
+    """``input_summary`` of each file through the run's log (both executors call this)."""
+    for st in stats:
+        line = input_summary(st, data)
+        if line:
+            log(line)
 
 
 def builtin_path(name: str) -> Path:
@@ -77,10 +142,12 @@ def _check_file(path: Path) -> None:
 
 def _open(path: Path, raw: bytes | None):
     """A binary stream of the file's (decompressed) bytes: from disk, or from ``raw`` (the bytes
-    an executor such as Ray already read, compressed or not)."""
+    an executor such as Ray already read). Gzip is recognised by its magic bytes, as on Ray."""
     if raw is None:
         _check_file(path)
-        return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+        with open(path, "rb") as fh:
+            magic = fh.read(2)
+        return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
     if not raw:
         raise UserError(f"{path}: the file is empty; remove it from the inputs or fill it")
     if raw[:2] == b"\x1f\x8b":
@@ -88,22 +155,97 @@ def _open(path: Path, raw: bytes | None):
     return io.BytesIO(raw)
 
 
-def _lines(path: Path, raw: bytes | None = None) -> Iterator[tuple[int, str]]:
-    """(line number, decoded line) with BOM and CR/LF removed; binary and non-UTF-8 are errors."""
+_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32", "little-endian"),
+         (b"\x00\x00\xfe\xff", "UTF-32", "big-endian"),
+         (b"\xff\xfe", "UTF-16", "little-endian"), (b"\xfe\xff", "UTF-16", "big-endian"))
+
+
+def wide_encoding(head: bytes) -> tuple[str, str] | None:
+    """(iconv encoding name, how it shows) when the first bytes of a file are UTF-16 or UTF-32:
+    a byte-order mark, or NUL bytes in every other byte (UTF-16) or three of every four (UTF-32)
+    as Latin-script text has them; None otherwise."""
+    for bom, enc, order in _BOMS:
+        if head.startswith(bom):
+            if bom == b"\xff\xfe\x00\x00":  # or a UTF-16 BOM and U+0000: UTF-32 must decode
+                try:
+                    head[: len(head) // 4 * 4].decode("utf-32")
+                except UnicodeDecodeError:
+                    continue
+            return enc, f"{order}, with a byte-order mark"
+    if b"\x00" not in head:
+        return None
+    q = len(head) // 4 * 4
+    if q >= 8:
+        z = [head[i:q:4].count(0) * 4 / q for i in range(4)]
+        if z[2] > 0.9 and z[3] > 0.9 and z[0] < 0.5:
+            return "UTF-32LE", "NUL bytes in three of every four bytes"
+        if z[0] > 0.9 and z[1] > 0.9 and z[3] < 0.5:
+            return "UTF-32BE", "NUL bytes in three of every four bytes"
+    h = len(head) // 2 * 2
+    if h >= 4:
+        even, odd = head[0:h:2].count(0) * 2 / h, head[1:h:2].count(0) * 2 / h
+        if odd > 0.5 and even < 0.1:
+            return "UTF-16LE", "NUL bytes in every other byte"
+        if even > 0.5 and odd < 0.1:
+            return "UTF-16BE", "NUL bytes in every other byte"
+    return None
+
+
+def _check_head(path: Path, head: bytes) -> None:
+    """Whole-file problems seen in the first bytes: UTF-16/32 text and binary data."""
+    wide = wide_encoding(head)
+    if wide:
+        enc, how = wide
+        name = path.name[:-3] if path.name.endswith(".gz") else path.name
+        stem, dot, ext = name.rpartition(".")
+        out = f"{stem}.utf8.{ext}" if dot and stem else f"{name}.utf8"
+        src = f"zcat {path.name} | iconv -f {enc} -t UTF-8" if name != path.name \
+            else f"iconv -f {enc} -t UTF-8 {path.name}"
+        raise UserError(f"{path}: this is {enc[:6]} text ({how}), not UTF-8; convert "
+                        f"it, e.g. `{src} > {out}`, and give {out}")
+    if b"\x00" in head and _binary(head):
+        n = head[: head.index(b"\x00")].count(b"\n") + 1
+        raise UserError(f"{path}:{n}: NUL byte: this looks like a binary file, not text; "
+                        "give a UTF-8 text, TSV, JSONL or Parquet file")
+
+
+def _binary(head: bytes) -> bool:
+    """NUL bytes in over 1 % of the first bytes, or bytes that are not UTF-8: binary data (a
+    stray NUL in UTF-8 text is a bad line instead, which ``data.on_error: skip`` can skip)."""
+    if head.count(0) * 100 > len(head):
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start < len(head) - 3  # not a character cut at the end of the sample
+    return False
+
+
+def _lines(path: Path, raw: bytes | None = None) -> Iterator[tuple[int, str | RowProblem]]:
+    """(line number, decoded line) with BOM and CR/LF removed, or a RowProblem for a line that
+    is not UTF-8 text; UTF-16/32, binary and unreadable compressed files are errors."""
     with _open(path, raw) as fh:
-        for n, raw in enumerate(fh, 1):
-            if b"\x00" in raw:
-                raise UserError(f"{path}:{n}: NUL byte: this looks like a binary file, not text; "
-                                "give a UTF-8 text, TSV, JSONL or Parquet file")
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise UserError(
-                    f"{path}:{n}: not UTF-8 (byte 0x{raw[e.start]:02x} at column {e.start + 1}); "
-                    f"convert it, e.g. `iconv -f latin1 -t utf-8 {path.name}`") from None
-            if n == 1:
-                line = line.lstrip("\ufeff")
-            yield n, line.rstrip("\r\n")
+        try:
+            _check_head(path, fh.read(HEAD))
+            fh.seek(0)
+            for n, b in enumerate(fh, 1):
+                if b"\x00" in b:
+                    yield n, RowProblem(f"{path}:{n}: NUL byte in the line: binary data, not "
+                                        "text; give a UTF-8 text, TSV, JSONL or Parquet file")
+                    continue
+                try:
+                    line = b.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    yield n, RowProblem(
+                        f"{path}:{n}: not UTF-8 (byte 0x{b[e.start]:02x} at column {e.start + 1}); "
+                        f"convert it, e.g. `iconv -f latin1 -t utf-8 {path.name}`")
+                    continue
+                if n == 1:
+                    line = line.lstrip("\ufeff")
+                yield n, line.rstrip("\r\n")
+        except (EOFError, zlib.error, gzip.BadGzipFile) as e:
+            raise UserError(f"{path}: cannot decompress it ({e}); check that the .gz file is "
+                            "complete, or give it uncompressed") from None
 
 
 def _text_records(path: Path, f: DataFile, width: int, raw=None):
@@ -111,7 +253,7 @@ def _text_records(path: Path, f: DataFile, width: int, raw=None):
         raise UserError(f"{path}: plain text has one sentence a line, but parallel data needs two "
                         "sides; use a TSV (source<TAB>target) or JSONL file")
     for n, line in _lines(path, raw):
-        yield n, [line]
+        yield n, line if isinstance(line, RowProblem) else [line]
 
 
 def _tsv_records(path: Path, f: DataFile, width: int, raw=None):
@@ -122,13 +264,17 @@ def _tsv_records(path: Path, f: DataFile, width: int, raw=None):
     for n, line in _lines(path, raw):
         if f.header and n == 1:
             continue
+        if isinstance(line, RowProblem):
+            yield n, line
+            continue
         if not line.strip():
             yield n, [""] * width
             continue
         parts = line.split("\t")
         if len(parts) < need:
-            raise UserError(f"{path}:{n}: {len(parts)} tab-separated column(s), expected at least "
-                            f"{need}; fix the row or set `columns:` for this file")
+            yield n, RowProblem(f"{path}:{n}: {len(parts)} tab-separated column(s), expected at "
+                                f"least {need}; fix the row or set `columns:` for this file")
+            continue
         yield n, [parts[c] for c in cols]
 
 
@@ -141,30 +287,52 @@ def _pick(rec: dict, keys: list[str], where: str) -> list[str]:
         elif isinstance(tr, dict) and k in tr:
             v = tr[k]
         else:
-            have = sorted(set(rec) | (set(tr) if isinstance(tr, dict) else set()))
-            raise UserError(f"{where}: no field '{k}' (has {', '.join(map(str, have)) or 'none'}); "
+            have = sorted(map(str, set(rec) | (set(tr) if isinstance(tr, dict) else set())))
+            names = ", ".join(repr(h[:40]) for h in have[:10]) + (", ..." if len(have) > 10 else "")
+            raise UserError(f"{where}: no field '{k}' (has {names or 'none'}); "
                             "set `keys:` for this file")
         if v is None:
             v = ""
         if not isinstance(v, str):
             raise UserError(f"{where}: field '{k}' is {type(v).__name__}, not text")
+        try:
+            v.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UserError(f"{where}: field '{k}' has a lone surrogate (an unpaired \\u escape "
+                            "such as \\ud800), not text") from None
         out.append(v)
     return out
 
 
 def _jsonl_records(path: Path, f: DataFile, keys: list[str], raw=None):
     for n, line in _lines(path, raw):
-        if not line.strip():
-            yield n, [""] * len(keys)
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UserError(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno}); "
-                            "each line must be one JSON object") from None
-        if not isinstance(rec, dict):
-            raise UserError(f"{path}:{n}: a JSON {type(rec).__name__}, expected an object")
-        yield n, _pick(rec, keys, f"{path}:{n}")
+        yield n, _jsonl_record(path, n, line, keys)
+
+
+def _jsonl_record(path: Path, n: int, line, keys: list[str]):
+    if isinstance(line, RowProblem):
+        return line
+    if not line.strip():
+        return [""] * len(keys)
+    try:
+        rec = json.loads(line)
+    except RecursionError:
+        return RowProblem(f"{path}:{n}: JSON nested too deeply to read; each line must be one "
+                          "JSON object of texts")
+    except json.JSONDecodeError as e:
+        return RowProblem(f"{path}:{n}: not valid JSON ({e.msg} at column {e.colno}); each line "
+                          "must be one JSON object")
+    except ValueError as e:  # e.g. a number over Python's 4300-digit limit
+        return RowProblem(f"{path}:{n}: not readable as JSON ({str(e).split(':')[0]}); each line "
+                          "must be one JSON object of texts")
+    if not isinstance(rec, dict):
+        kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+            type(rec), "number")
+        return RowProblem(f"{path}:{n}: a JSON {kind}, expected an object")
+    try:
+        return _pick(rec, keys, f"{path}:{n}")
+    except UserError as e:
+        return RowProblem(str(e))
 
 
 def _parquet_records(path: Path, f: DataFile, keys: list[str], raw=None):
@@ -185,10 +353,22 @@ def _parquet_records(path: Path, f: DataFile, keys: list[str], raw=None):
         raise UserError(f"{path}: no column {', '.join(map(repr, missing))} (has "
                         f"{', '.join(names)}); set `keys:` for this file")
     n = 0
-    for batch in pf.iter_batches(batch_size=4096, columns=cols):
+    batches = pf.iter_batches(batch_size=4096, columns=cols)
+    while True:
+        try:
+            batch = next(batches, None)
+        except Exception as e:  # a damaged row group
+            raise UserError(f"{path}: row {n + 1}: not readable Parquet "
+                            f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        if batch is None:
+            return
         for rec in batch.to_pylist():
             n += 1
-            yield n, _pick(rec, keys, f"{path}: row {n}")
+            try:
+                got = _pick(rec, keys, f"{path}: row {n}")
+            except UserError as e:
+                got = RowProblem(str(e))
+            yield n, got
 
 
 def hf_spec(f: DataFile) -> tuple[str, str, str | None, str]:
@@ -246,16 +426,28 @@ def clean_fields(fields: list[str], data: DataConfig) -> tuple[list[str] | None,
     if any(len(t) > data.max_chars for t in texts):
         if data.long_lines == "skip":
             return None, "too_long"
-        return [t[: data.max_chars] for t in texts], "truncated (kept)"
+        return [t[: data.max_chars].rstrip() for t in texts], "truncated (kept)"
     return texts, None
 
 
 def clean_records(f: DataFile, keys: list[str], data: DataConfig, raw: bytes | None = None):
     """(record number, cleaned texts or None, skip reason or None) for the first ``data.limit``
-    records of one input; ``raw``: the file's bytes when an executor has read them already."""
+    records of one input; ``raw``: the file's bytes when an executor has read them already.
+
+    A bad record fails (``data.on_error: fail``) or is skipped with the reason ``invalid``; the
+    first few carry their line and message (``invalid<TAB>line<TAB>message``: a plain string,
+    so an executor can count reasons in a table; ``InputStats.settle`` folds them)."""
+    bad = 0
     for k, (n, fields) in enumerate(_records(f, keys, raw)):
         if data.limit is not None and k >= data.limit:
             break
+        if isinstance(fields, RowProblem):
+            if data.on_error == "fail":
+                raise UserError(f"{fields.message}; {SKIP_HINT}")
+            bad += 1
+            msg = " ".join(fields.message.split())
+            yield n, None, f"{INVALID}\t{n}\t{msg}" if bad <= MAX_EXAMPLES else INVALID
+            continue
         texts, reason = clean_fields(fields, data)
         yield n, texts, reason
 
