@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from translate_synth.cli import main
 
+REPO_DATA = __import__("pathlib").Path(__file__).resolve().parents[1] / "translate_synth" / "data"
+
 
 def _write(path, data: bytes):
     path.write_bytes(data)
@@ -32,6 +34,15 @@ CASES = {
     "jsonl_no_key": ("--parallel", "k.jsonl", b'{"en": "a", "pt": "b"}\n{"en": "c"}\n',
                      ":2: no field 'pt'"),
     "missing_file": ("--parallel", None, None, "no such file"),
+    "utf16": ("--parallel", "u16.tsv", "Hello.\tOlá.\nGood day.\tBom dia.\n".encode("utf-16"),
+              "this is UTF-16 text (little-endian, with a byte-order mark), not UTF-8; convert it, "
+              "e.g. `iconv -f UTF-16 -t UTF-8 u16.tsv > u16.utf8.tsv`"),
+    "utf16_no_bom": ("--target-mono", "u16be.txt", "Olá mundo.\nBom dia.\n".encode("utf-16-be"),
+                     "`iconv -f UTF-16BE -t UTF-8 u16be.txt > u16be.utf8.txt`"),
+    "utf32": ("--target-mono", "u32.txt", "Olá mundo.\n".encode("utf-32"), "iconv -f UTF-32"),
+    "jsonl_deep": ("--parallel", "deep.jsonl",
+                   b'{"en": "a", "pt": "b"}\n' + b"[" * 100_000 + b"]" * 100_000 + b"\n",
+                   ":2: JSON nested too deeply"),
 }
 
 
@@ -41,7 +52,7 @@ def _run(args, out):
 
 def _one_clean_line(res, *needles):
     assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
+    assert "Traceback" not in res.output and "internal error" not in res.output
     last = res.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ")
     for n in needles:
@@ -84,19 +95,124 @@ def test_crlf_and_bom_are_accepted_and_normalised(tmp_path):
     assert not any("\r" in r["target"] or "\ufeff" in r["source"] for r in rows)
 
 
-def test_a_1mb_line_is_skipped_with_a_count_or_truncated(tmp_path):
-    p = _write(tmp_path / "long.txt", ("palavra " * 130_000 + "\nUma frase curta.\n").encode())
+def test_a_5mb_line_is_skipped_or_truncated_and_says_so_on_stderr(tmp_path):
+    p = _write(tmp_path / "long.txt", ("palavra " * 650_000 + "\nUma frase curta.\n").encode())
     res = _run(["--target-mono", str(p), "--set", "synthesis.paraphrase.enabled=false"],
                tmp_path / "o")
     assert res.exit_code == 0, res.output
     st = json.loads((tmp_path / "o" / "pt" / "stats.json").read_text())
     assert st["inputs"]["target_mono"][0]["skipped"] == {"too_long": 1}
+    assert (f"[translate-synth] data: {p}: 1 line skipped (over data.max_chars=1000; "
+            "data.long_lines: truncate keeps it)\n[translate-synth] bt: 1 rows synthesised"
+            ) in res.stderr
     res = _run(["--target-mono", str(p), "--set", "synthesis.paraphrase.enabled=false",
                 "--set", "data.long_lines=truncate", "--set", "data.max_chars=200"],
                tmp_path / "t")
     assert res.exit_code == 0, res.output
     cands = (tmp_path / "t" / "pt" / "candidates.jsonl").read_text().splitlines()
     assert len(cands) == 2 and all(len(json.loads(c)["target"]) <= 200 for c in cands)
+    assert (f"data: {p}: 1 line truncated to data.max_chars=200 (data.long_lines: truncate)"
+            in res.stderr)
+
+
+def _data_lines(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.startswith("[translate-synth] data: ")]
+
+
+def _pairs(n):
+    return [ln.split("\t") for ln in (REPO_DATA / "udhr.en-pt.tsv").read_text(
+        encoding="utf-8").splitlines()[:n]]
+
+
+def test_duplicates_and_heldout_sentences_dropped_from_mono_text_are_one_line(tmp_path):
+    pairs = _pairs(3)
+    par = _write(tmp_path / "p.tsv", "".join(f"{s}\t{t}\n" for s, t in pairs).encode())
+    mono = _write(tmp_path / "m.txt", "".join(f"{t}\n" for _, t in pairs).encode()
+                  + "Uma frase nova.\nUma frase nova.\numa frase NOVA!\n".encode())
+    res = _run(["--parallel", str(par), "--target-mono", str(mono), "--set", "split.valid=1",
+                "--set", "split.test=1", "--set", "synthesis.paraphrase.enabled=false"],
+               tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    assert _data_lines(res.stderr) == [
+        f"[translate-synth] data: {mono}: 2 duplicate lines dropped (the first occurrence is "
+        "kept), 2 lines dropped: the same as a valid/test sentence"]
+    st = json.loads((tmp_path / "o" / "pt" / "stats.json").read_text())
+    assert st["synthesis"]["bt"]["inputs"] == 2
+
+
+def test_one_bad_row_in_41_fails_by_default_and_on_error_skip_skips_it(tmp_path):
+    rows = ["\t".join(p) for p in _pairs(40)]
+    rows.insert(20, "a row without its translation")
+    rows.append(rows[3])  # and a duplicate pair
+    p = _write(tmp_path / "p41.tsv", ("\n".join(rows) + "\n").encode())
+    last = _one_clean_line(_run(["--parallel", str(p)], tmp_path / "o"))
+    assert last == (f"error: {p}:21: 1 tab-separated column(s), expected at least 2; fix the row "
+                    "or set `columns:` for this file; or skip such rows: --set data.on_error=skip")
+    assert not (tmp_path / "o").exists()
+    res = _run(["--parallel", str(p), "--set", "data.on_error=skip"], tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    st = json.loads((tmp_path / "o" / "pt" / "stats.json").read_text())
+    assert st["inputs"]["parallel"][0]["skipped"] == {"invalid": 1}
+    assert st["real"]["read"] == 41 and st["real"]["duplicates"] == 1
+    assert _data_lines(res.stderr) == [
+        f"[translate-synth] data: {p}: 1 bad line skipped (data.on_error: skip): {p}:21: 1 "
+        "tab-separated column(s), expected at least 2",
+        "[translate-synth] data: real pairs: 1 duplicate pair dropped (the first occurrence is "
+        "kept)"]
+    assert "real pairs: 24 train, 8 valid, 8 test" in res.stderr
+
+
+def test_deeply_nested_jsonl_line_is_skippable(tmp_path):
+    good = [json.dumps({"en": s, "pt": t}, ensure_ascii=False) for s, t in _pairs(10)]
+    p = _write(tmp_path / "deep.jsonl", ("\n".join(good[:3] + ["[" * 100_000 + "]" * 100_000]
+                                                   + good[3:]) + "\n").encode())
+    res = _run(["--parallel", str(p), "--set", "data.on_error=skip"], tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    st = json.loads((tmp_path / "o" / "pt" / "stats.json").read_text())
+    assert st["inputs"]["parallel"][0]["skipped"] == {"invalid": 1}
+    assert _data_lines(res.stderr) == [
+        f"[translate-synth] data: {p}: 1 bad line skipped (data.on_error: skip): {p}:4: JSON "
+        "nested too deeply to read"]
+
+
+def test_both_executors_print_the_same_data_lines(tmp_path):
+    pytest.importorskip("ray", reason="the Ray extra is not installed")
+    import ray
+
+    from translate_synth.executors.ray_exec import init_ray
+
+    rows = ["\t".join(p) for p in _pairs(40)]
+    for k in (5, 12, 19, 26, 33):
+        rows.insert(k, f"bad row {k}")
+    rows.append(rows[3])
+    par = _write(tmp_path / "p.tsv", ("\n".join(rows) + "\n").encode())
+    targets = [t for _, t in _pairs(40)]
+    m1 = _write(tmp_path / "m1.txt", ("\n".join(["palavra " * 200, *targets[:20], "Uma frase.",
+                                                 "Uma frase."]) + "\n").encode())
+    m2 = _write(tmp_path / "m2.txt", ("\n".join(["Uma frase.", "Outra frase.", "x" * 1500])
+                                      + "\n").encode())
+    started = not ray.is_initialized()
+    init_ray(None, num_cpus=2)
+    try:
+        lines, inputs = {}, {}
+        for ex in ("local", "ray"):
+            res = _run(["--parallel", str(par), "--target-mono", str(m1), "--target-mono", str(m2),
+                        "--set", "data.on_error=skip",
+                        "--set", "synthesis.paraphrase.enabled=false",
+                        "--executor", ex, "--set", "executor.cpus_per_actor=0.5", "--no-report"],
+                       tmp_path / ex)
+            assert res.exit_code == 0, res.output
+            lines[ex] = _data_lines(res.stderr)
+            inputs[ex] = json.loads((tmp_path / ex / "pt" / "stats.json").read_text())["inputs"]
+    finally:
+        if started:
+            ray.shutdown()
+    assert lines["ray"] == lines["local"] and inputs["ray"] == inputs["local"]
+    assert [ln.split(": ")[1] for ln in lines["local"]] == [str(par), "real pairs", str(m1),
+                                                           str(m2)]
+    assert "5 bad lines skipped" in lines["local"][0] and "; 2 more" in lines["local"][0]
+    assert "1 line skipped (over data.max_chars=1000" in lines["local"][2]
+    assert "1 duplicate line dropped" in lines["local"][3]
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -34,12 +34,16 @@ from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
 from translate_synth.quality import calibrate, sample_pairs, uncalibrated
-from translate_synth.ingest import InputStats, file_sha256, read_mono, read_parallel, resolve
+from translate_synth.ingest import (InputStats, file_sha256, log_inputs, read_mono, read_parallel,
+                                    resolve)
 from translate_synth.score import RoundTripScorer, metric_args
-from translate_synth.split import Split, plan_split, route
+from translate_synth.split import Split, drop_summary, plan_split, route
 from translate_synth.synthesise import Synthesiser
 from translate_synth.text import norm_key, stable_int
 
+
+
+MONO_KIND = {"bt": "target_mono", "ft": "source_mono"}  # the input each origin translates
 
 
 @dataclass
@@ -119,8 +123,10 @@ class Run:
                 h = stable_int(k)
                 if k in skip:
                     synth.stats.skipped[f"{origin}:heldout_overlap"] += 1
+                    st.dropped["heldout_overlap"] += 1
                 elif h in seen:
                     synth.stats.skipped[f"{origin}:duplicate"] += 1
+                    st.dropped["duplicate"] += 1
                 else:
                     seen.add(h)
                     yield text
@@ -197,6 +203,7 @@ class Run:
                         for r in rows:
                             raw.write(r)
                         pbar.update(len(rows))
+                log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     def filter_context(self) -> dict:
@@ -226,6 +233,9 @@ class Run:
         with _timed(T, "ingest_split"):
             split, train_hashes = self.split_real()
         checkpoint("after_split")
+        log_inputs(self.log, self.inputs.get("parallel", []), cfg.data)
+        if drop_summary(split.counts):
+            self.log(drop_summary(split.counts))
         self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
                  f"{len(split.test)} test")
         with _timed(T, "calibrate"):

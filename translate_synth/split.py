@@ -96,3 +96,15 @@ def route(pairs_again: Callable[[], Iterator[tuple[str, str]]], plan: dict,
         yield real_row(s, t)
     split.counts.update(valid=len(split.valid), test=len(split.test), train=kept,
                         train_dropped_heldout_overlap=leaked)
+
+
+def drop_summary(counts: dict) -> str | None:
+    """One stderr line for the real pairs the split took away (None when it took none)."""
+    parts = []
+    if n := counts.get("duplicates", 0):
+        parts.append(f"{n:,} duplicate pair{'' if n == 1 else 's'} dropped (the first "
+                     "occurrence is kept)")
+    if n := counts.get("train_dropped_heldout_overlap", 0):
+        parts.append(f"{n:,} training pair{'' if n == 1 else 's'} dropped: "
+                     f"{'it shares' if n == 1 else 'they share'} a side with a valid/test pair")
+    return f"data: real pairs: {', '.join(parts)}" if parts else None

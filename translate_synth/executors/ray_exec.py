@@ -33,7 +33,8 @@ from translate_synth.errors import Interrupted, UserError
 from translate_synth.executors import ray_data as rd
 from translate_synth.faults import checkpoint
 from translate_synth.hashset import HashSet
-from translate_synth.pipeline import Run, _stop_on_sigint
+from translate_synth.ingest import log_inputs
+from translate_synth.pipeline import MONO_KIND, Run, _stop_on_sigint
 from translate_synth.split import Split, heldout_sizes, real_row
 from translate_synth.text import norm_key
 
@@ -167,16 +168,30 @@ class RayRun(Run):
         ds = self._read_kind(kind, [lang]).map_batches(
             rd.mono_keys, fn_kwargs={"held": sorted(heldout)}, batch_format="pyarrow")
         ds = self._guard(ds.materialize)
-        n_held = rd.where(ds, "held", True).count()
+        files = self.inputs[kind]  # per file (stderr summary): held-out and kept rows
+        held = np.zeros(len(files), np.int64)
+        for b in rd.where(ds, "held", True).select_columns(["file_no"]).iter_batches(
+                batch_format="numpy", batch_size=65536):
+            held += np.bincount(b["file_no"], minlength=len(files))
+        n_held = int(held.sum())
         free = rd.where(ds, "held", False)
         n_free = free.count()
         uniq = rd.distinct(free).materialize()
         for why, n in (("heldout_overlap", n_held), ("duplicate", n_free - uniq.count())):
             if n:
                 synth.stats.skipped[f"{origin}:{why}"] += n
-        keys = (b["pos"] for b in uniq.select_columns(["pos"]).sort("pos").iter_batches(
-            batch_format="numpy", batch_size=65536))
-        return uniq, rd.chunk_bounds(keys, self.cfg.synthesis.chunk_size)
+        kept = np.zeros(len(files), np.int64)
+
+        def keys():
+            for b in uniq.select_columns(["pos"]).sort("pos").iter_batches(
+                    batch_format="numpy", batch_size=65536):
+                kept[:] += np.bincount(b["pos"] >> rd.POS_BITS, minlength=len(files))
+                yield b["pos"]
+        bounds = rd.chunk_bounds(keys(), self.cfg.synthesis.chunk_size)
+        for st, h, k in zip(files, held.tolist(), kept.tolist()):
+            st.dropped.update({w: n for w, n in (("heldout_overlap", h),
+                                                  ("duplicate", st.kept - h - k)) if n})
+        return uniq, bounds
 
     def synthesise(self, synth, split, want_bt, want_ft, want_para, raw_path: Path) -> None:
         cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
@@ -254,6 +269,7 @@ class RayRun(Run):
                         getattr(synth.stats, name).update(counts)
                     for r in rows:
                         raw.write(r)
+                log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), cfg.data)
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     def _filter_specs(self) -> list[dict]:
