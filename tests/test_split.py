@@ -48,3 +48,40 @@ def test_tiny_corpus_keeps_a_training_row():
     split = Split()
     train = list(route(lambda: iter(pairs), plan, split))
     assert len(train) >= 1
+
+
+def test_heldout_sizes_scale_with_the_data():
+    from translate_synth.split import heldout_sizes
+
+    cfg = SplitConfig()  # 0.1 each, at least min(8, pairs // 5), at most max_heldout
+    got = {n: heldout_sizes(cfg, n) for n in (0, 1, 4, 5, 10, 20, 40, 41, 60, 100, 200, 1000,
+                                              100_000)}
+    assert got == {0: (0, 0), 1: (0, 0), 4: (0, 0), 5: (1, 1), 10: (2, 2), 20: (4, 4),
+                   40: (8, 8), 41: (8, 8), 60: (8, 8), 100: (10, 10), 200: (20, 20),
+                   1000: (100, 100), 100_000: (3000, 3000)}
+    for n in range(0, 500):  # the floors never take more than 40 %, and train is never empty
+        v, t = heldout_sizes(cfg, n)
+        assert v + t <= 0.4 * n and (n == 0 or n - v - t >= 1)
+    assert heldout_sizes(SplitConfig(valid=0, test=0), 200) == (0, 0)  # none when asked
+    assert heldout_sizes(SplitConfig(valid=8, test=3), 200) == (8, 3)  # counts as given
+    assert heldout_sizes(SplitConfig(valid=0.5, test=0.5), 10) == (5, 4)  # one stays in train
+    assert heldout_sizes(SplitConfig(max_heldout=50), 10_000) == (50, 50)
+
+
+def test_shipped_configs_do_not_pin_heldout_sizes_and_every_sample_gets_both_splits():
+    from pathlib import Path
+
+    from translate_synth.config import find_lang_config, load_config
+    from translate_synth.ingest import resolve
+    from translate_synth.split import heldout_sizes
+
+    langs = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "lang_configs")
+                   .glob("*.yaml"))
+    assert len(langs) == 17
+    for lang in langs:
+        cfg = load_config(find_lang_config(lang))
+        assert cfg.split == SplitConfig(), lang
+        pairs = sum(len(resolve(f)[1].read_text(encoding="utf-8").splitlines())
+                    for f in cfg.data.parallel)
+        v, t = heldout_sizes(cfg.split, pairs)
+        assert v >= 8 and t >= 8 and pairs - v - t >= 0.6 * pairs, (lang, pairs, v, t)

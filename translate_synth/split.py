@@ -22,8 +22,19 @@ def real_row(source: str, target: str) -> dict:
             "origin": "real"}
 
 
+MIN_HELDOUT = 8  # rows per held-out split a fraction gives at least (with >= 5x as many pairs)
+
+
 def _size(spec: float, total: int, cap: int) -> int:
-    n = round(total * spec) if spec < 1 else int(spec)
+    """A fraction (< 1) of ``total``, at least ``min(MIN_HELDOUT, total // 5)`` (so a few dozen
+    pairs still give a usable held-out set, and the floors never take over 40 % of the pairs);
+    a count (>= 1) as given; 0 is none. At most ``cap``."""
+    if spec >= 1:
+        n = int(spec)
+    elif spec > 0:
+        n = max(round(total * spec), min(MIN_HELDOUT, total // 5))
+    else:
+        n = 0
     return min(n, cap)
 
 
@@ -36,7 +47,10 @@ class Split:
 
 
 def heldout_sizes(cfg: SplitConfig, distinct: int) -> tuple[int, int]:
-    """(valid rows, test rows) for ``distinct`` real pairs; at least one pair stays in train."""
+    """(valid rows, test rows) for ``distinct`` real pairs; at least one pair stays in train.
+
+    The default (0.1 each, at least min(8, pairs // 5), at most ``max_heldout``): 20 pairs give
+    4/4 (12 train), 60 give 8/8 (44), 200 give 20/20 (160), 100,000 give 3,000/3,000."""
     n_valid = _size(cfg.valid, distinct, cfg.max_heldout)
     n_test = _size(cfg.test, distinct, cfg.max_heldout)
     if n_valid + n_test >= distinct and distinct:
