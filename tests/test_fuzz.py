@@ -78,7 +78,6 @@ def test_any_yaml_text_loads_or_fails_cleanly(tmp_path_factory, text):
 import gzip  # noqa: E402
 import re  # noqa: E402
 
-import pytest  # noqa: E402
 import yaml  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
