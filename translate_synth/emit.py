@@ -19,8 +19,6 @@ import tempfile
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from translate_synth.ingest import file_sha256
-
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -107,6 +105,14 @@ OWNED = ("manifest.json", "stats.json", "calibration.json", "collapse.json", "ca
          "train.jsonl", "train.*.jsonl", "valid.jsonl", "test.jsonl", "valid_synthetic.jsonl",
          "report.json", "report.html", "report.md", "report_plots/*.png", "comet/*.zip")
 OWNED_DIRS = ("report_plots", "comet")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def staged_files(stage: Path) -> list[str]:

@@ -11,7 +11,6 @@ file for whatever was skipped, truncated or dropped. Nothing is read whole.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import json
 import zlib
@@ -121,14 +120,6 @@ def resolve(f: DataFile) -> tuple[str, Path | None]:
         suffixes = [s for s in path.suffixes if s != ".gz"]
         fmt = FORMATS_BY_SUFFIX.get(suffixes[-1].lower() if suffixes else "", "text")
     return fmt, path
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _check_file(path: Path) -> None:

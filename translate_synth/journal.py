@@ -19,9 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 from translate_synth import __version__
-from translate_synth.emit import AtomicJsonl, read_jsonl, write_json
+from translate_synth.emit import AtomicJsonl, file_sha256 as _sha, read_jsonl, write_json
 from translate_synth.errors import UserError
-from translate_synth.ingest import file_sha256 as _sha
 
 # config keys that do not change any output row (where outputs go, how a run is shown/logged)
 VOLATILE_KEYS = ("output", "tracking", "report", "executor", "cache")

@@ -25,7 +25,7 @@ from typing import Iterator
 from translate_synth import __version__, progress
 from translate_synth.backends import MODEL_COUNTERS, make_translator
 from translate_synth.config import Config
-from translate_synth.emit import (AtomicJsonl, package_versions, publish, read_jsonl,
+from translate_synth.emit import (AtomicJsonl, file_sha256, package_versions, publish, read_jsonl,
                                   write_json)
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint
@@ -34,7 +34,7 @@ from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
 from translate_synth.quality import calibrate, sample_pairs, uncalibrated
-from translate_synth.ingest import (InputStats, file_sha256, log_inputs, read_mono, read_parallel,
+from translate_synth.ingest import (InputStats, log_inputs, read_mono, read_parallel,
                                     resolve)
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth.split import Split, drop_summary, plan_split, route
