@@ -267,12 +267,89 @@ def refilter(run_dir, sets, out):
 @click.option("--out", type=click.Path(), help="where to write report.* (default: the run dir, "
               "or the current dir for several runs)")
 def report(run_dirs, out):
-    """Write report.html/.md/.json for one run (OUT/<lang>) or compare several."""
+    """Write report.html/.md/.json for one run (OUT/<lang>) or compare several.
+
+    Evaluation directories (`translate-synth evaluate --out DIR`) may be given beside run
+    directories: their models are compared in one table."""
     from translate_synth.report import write_report
 
     dest = Path(out) if out else (Path(run_dirs[0]) if len(run_dirs) == 1 else Path("."))
     write_report([Path(d) for d in run_dirs], dest)
     click.echo(f"report: {dest / 'report.html'}")
+
+
+EVALUATE_EPILOG = """\b
+MODEL: a hub id or local transformers directory, a directory CTranslate2
+converted (model.bin; tokenizer files in it, or --tokenizer), or bergamot.
+\b
+Examples (run `translate-synth run --lang pt --out out` first):
+  translate-synth evaluate bergamot out/pt --out eval/bergamot
+  translate-synth evaluate my-model out/pt --out eval/mine --baseline bergamot
+  translate-synth report out/pt eval/bergamot eval/mine --out cmp
+"""
+
+
+@main.command(epilog=EVALUATE_EPILOG)
+@click.argument("model")
+@click.argument("run_dir", type=click.Path())
+@click.option("--out", required=True, type=click.Path(),
+              help="where eval.json, eval.md and the hypotheses go (never inside RUN_DIR)")
+@click.option("--baseline", metavar="MODEL2", help="a second model: scores side by side and "
+              "the significance of each difference (sacrebleu's paired test)")
+@click.option("--split", type=click.Choice(["test", "valid"]), default="test",
+              show_default=True, help="the real held-out set to translate")
+@click.option("--direction", type=click.Choice(["forward", "both"]), default="forward",
+              show_default=True, help="forward: source_lang -> lang; both: also lang -> "
+              "source_lang")
+@click.option("--backend", type=BackendChoice(), help="MODEL's backend (default: "
+              "transformers; a CTranslate2 directory is detected)")
+@click.option("--baseline-backend", type=BackendChoice(), help="MODEL2's backend")
+@click.option("--tokenizer", metavar="PATH_OR_ID", help="tokenizer of a CTranslate2 MODEL "
+              "directory that has none: the transformers model it was converted from")
+@click.option("--baseline-tokenizer", metavar="PATH_OR_ID", help="the same for MODEL2")
+@click.option("--paired-test", type=click.Choice(["bs", "ar"]), default="bs", show_default=True,
+              help="bs: paired bootstrap resampling; ar: approximate randomisation")
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override a key of the run's config, e.g. synthesis.decoding.beam_size=1")
+@click.option("--no-cache", is_flag=True, help="do not read or write the translation cache")
+@click.option("--cache-dir", type=click.Path(), help="translation cache location (cache.dir)")
+@click.option("--quiet", is_flag=True, help="no progress lines")
+def evaluate(model, run_dir, out, baseline, split, direction, backend, baseline_backend,
+             tokenizer, baseline_tokenizer, paired_test, sets, no_cache, cache_dir, quiet):
+    """Translate a run's real held-out set and synthetic valid set with MODEL; score them.
+
+    Writes DIR/eval.json, DIR/eval.md and one hypotheses file per set (line-aligned with the
+    set's rows): BLEU, chrF and chrF++ with signatures, rare-word recall against the run's real
+    training text, the synthetic-real gap and, with --baseline, paired significance. RUN_DIR
+    is only read.
+    """
+    from translate_synth import progress
+    from translate_synth.evaluate import evaluate as do_evaluate
+    from translate_synth.report.evaluations import gap_words, recall_words
+
+    progress.QUIET = quiet
+    ev = do_evaluate(model, Path(run_dir), Path(out), baseline=baseline, split=split,
+                     direction=direction, backend=backend, baseline_backend=baseline_backend,
+                     tokenizer=tokenizer, baseline_tokenizer=baseline_tokenizer,
+                     sets=list(sets), paired_test=paired_test, cache_dir=cache_dir,
+                     no_cache=no_cache, log=progress.log)
+    from translate_synth.report.render import num
+
+    for d in ev["directions"].values():
+        for name, e in d["sets"].items():
+            sc, rw = e["scores"], e["rare_words"]
+            click.echo(f"{d['source_lang']}->{d['target_lang']} {name} ({e['rows']:,} rows): "
+                       f"BLEU {num(sc['bleu'])}, chrF {num(sc['chrf'])}, chrF++ "
+                       f"{num(sc['chrf++'])}; recall of rare words "
+                       f"{recall_words(rw['rare'])}, unseen {recall_words(rw['unseen'])}, "
+                       f"frequent {recall_words(rw['frequent'])}")
+            for m, v in ((e.get("significance") or {}).get("metrics") or {}).items():
+                click.echo(f"  vs baseline {m}: {num(v['baseline'])} -> {num(v['model'])}, "
+                           f"p = {v['p_value']:.3g}")
+        click.echo(f"{d['source_lang']}->{d['target_lang']}: {gap_words(d['gap'])}")
+    for n in ev["notes"]:
+        click.echo(f"note: {n}", err=True)
+    click.echo(f"evaluation: {Path(out) / 'eval.json'}")
 
 
 @main.command()

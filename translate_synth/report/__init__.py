@@ -10,6 +10,8 @@ from pathlib import Path
 
 from translate_synth.emit import write_bytes, write_json
 from translate_synth.report import plots
+from translate_synth.report.evaluations import (eval_labels, gather_eval, is_eval_dir,
+                                                model_rows, models_html, models_md)
 from translate_synth.report.gather import gather, summary_row
 from translate_synth.report.render import render_html, render_md
 
@@ -85,10 +87,12 @@ def _slug(text: str) -> str:
 
 
 def write_report(run_dirs: list[Path], out_dir: Path) -> dict:
-    """Write report.json/.html/.md for one or more run directories into ``out_dir``."""
+    """Write report.json/.html/.md for one or more run directories into ``out_dir``; evaluation
+    directories (``translate-synth evaluate --out``) among them are compared in one table."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [gather(Path(d)) for d in run_dirs]
+    evals = [gather_eval(Path(d)) for d in run_dirs if is_eval_dir(Path(d))]
+    runs = [gather(Path(d)) for d in run_dirs if not is_eval_dir(Path(d))]
     images = {}
     for g, (label, slug) in zip(runs, run_labels([g["dir"] for g in runs],
                                                  [g["lang"] for g in runs])):
@@ -104,15 +108,25 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> dict:
     report = {"languages": [{k: v for k, v in g.items() if k not in ("histograms", "lengths")}
                             for g in runs],
               "summary": table, "plots": sorted(images)}
+    title = None
+    if evals:
+        report["evaluations"], report["models"] = evals, model_rows(evals)
+        what = (f"evaluation of {eval_labels(evals)[0]}" if len(evals) == 1 else
+                f"{len(evals)} evaluations compared")
+        title = what if not runs else f"{_plural_runs(runs)} and {what}"
     write_json(out_dir / "report.json", report)
     plot_dir = out_dir / "report_plots"
     plot_dir.mkdir(exist_ok=True)
     for name, data in images.items():
         write_bytes(plot_dir / f"{name}.png", data)  # atomically, like every output
     b64 = {k: base64.b64encode(v).decode() for k, v in images.items()}
-    _atomic_text(out_dir / "report.html", render_html(report, b64))
-    _atomic_text(out_dir / "report.md", render_md(report))
+    _atomic_text(out_dir / "report.html", render_html(report, b64, models_html(evals), title))
+    _atomic_text(out_dir / "report.md", render_md(report, models_md(evals), title))
     return report
+
+
+def _plural_runs(runs: list[dict]) -> str:
+    return runs[0].get("label", runs[0]["lang"]) if len(runs) == 1 else f"{len(runs)} runs"
 
 
 def _atomic_text(path: Path, text: str) -> None:

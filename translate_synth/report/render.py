@@ -666,9 +666,12 @@ def _comparison_html(report: dict, b64: dict) -> str:
         _img(b64, "comparison", "runs compared"))
 
 
-def render_html(report: dict, b64: dict) -> str:
+def render_html(report: dict, b64: dict, models: str = "", title: str | None = None) -> str:
+    """``models``: the models-compared part (evaluation directories), placed before the runs."""
     runs = report["languages"]
-    if len(runs) == 1:
+    if title:
+        title = f"translate-synth report: {title}"
+    elif len(runs) == 1:
         g = runs[0]
         title = f"translate-synth report: {g.get('label', g['lang'])}"
     else:
@@ -682,6 +685,7 @@ def render_html(report: dict, b64: dict) -> str:
             if lines:
                 parts.append(f"<div class='banner' role='alert'>{_e(g.get('label'))}: "
                              f"{_e(lines[0])}</div>")
+    parts.append(models)
     for g in runs:
         parts.append(_section_html(g, b64))
     parts.append(CHECK + "</body></html>")
@@ -699,9 +703,11 @@ def _md_table(header, rows) -> list[str]:
         "| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
 
 
-def render_md(report: dict) -> str:
+def render_md(report: dict, models: list[str] = (), title: str | None = None) -> str:
+    """``models``: the models-compared lines (evaluation directories), placed before the runs."""
     runs = report["languages"]
-    out = ["# translate-synth report" + (f": {runs[0].get('label', runs[0]['lang'])}"
+    out = ["# translate-synth report" + (f": {title}" if title else
+                                         f": {runs[0].get('label', runs[0]['lang'])}"
                                          if len(runs) == 1 else f": {len(runs)} runs compared")]
     if len(runs) > 1:
         out += ["", *_md_table(
@@ -714,6 +720,7 @@ def render_md(report: dict) -> str:
               r["alarms"], r["quality_warnings"]] for r in report["summary"]])]
     if "comparison" in report["plots"]:
         out += ["", "![runs compared](report_plots/comparison.png)"]
+    out += list(models)
     for g in runs:
         st, slug = g["stats"], g.get("slug", g["lang"])
         seen, kept = _kept(g)
