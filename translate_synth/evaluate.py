@@ -359,9 +359,10 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
         rows = set_rows(run_dir, name)
         if rows is None:
             notes.append(f"{name}.jsonl is not in the run" + (
-                " (curriculum.valid_synthetic is 0: `translate-synth refilter RUN --set "
-                "curriculum.valid_synthetic=200 --out OTHER` makes one): no synthetic set, no "
-                "synthetic-real gap" if name == SYNTHETIC else "") + "; evaluated what exists")
+                " (a run writes it when curriculum.valid_synthetic is above 0; `translate-synth "
+                "refilter RUN --set curriculum.valid_synthetic=200 --out OTHER` makes one): no "
+                "synthetic set, no synthetic-real gap" if name == SYNTHETIC else "") +
+                "; evaluated what exists")
         elif not rows:
             notes.append(f"{name}.jsonl has no rows: not evaluated")
         else:
