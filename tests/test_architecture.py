@@ -83,3 +83,44 @@ def test_the_package_has_no_import_circle():
     graph = import_graph()
     assert "translate_synth.pipeline" in graph and graph["translate_synth.pipeline"]
     assert cycles(graph) == []
+
+
+SHARED_STAGE_FUNCTIONS = {
+    # split: keys, the held-out plan, the leak guard, the counts
+    "pair_key", "pair_rank", "heldout_plan", "heldout_keys_of", "leaks", "read_counts",
+    "routed_counts", "heldout_sizes", "real_row",
+    # monolingual cleaning and held-out guard
+    "mono_key", "is_heldout", "record_drop",
+    # the chunk plan (paraphrase limits included) and journal replay
+    "chunk_starts", "job_keys", "chunk_of", "paraphrase_inputs", "replay",
+}
+
+
+def _names_used(path: Path) -> set[str]:
+    used = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            used.add(node.attr)
+        elif isinstance(node, ast.alias):
+            used.add(node.asname or node.name.split(".")[-1])
+    return used
+
+
+def test_the_ray_executor_calls_the_stage_functions_and_has_none_of_its_own():
+    ray_files = [PKG / "executors" / "ray_exec.py", PKG / "executors" / "ray_data.py"]
+    used = set().union(*(_names_used(p) for p in ray_files))
+    missing = SHARED_STAGE_FUNCTIONS - used
+    assert not missing, f"the Ray executor does not call {sorted(missing)}"
+    graph = import_graph()
+    for p in ray_files:
+        mod = "translate_synth.executors." + p.stem
+        # the keys (normalisation, hashes) are the stages' business, never the executor's
+        assert "translate_synth.text" not in graph[mod], mod
+        assert "translate_synth.journal" not in graph[mod], mod  # replay via Journal.replay
+    # and the local executor calls the same functions (a loop instead of Ray operations)
+    local = set().union(*(_names_used(PKG / f) for f in ("pipeline.py", "split.py",
+                                                          "synthesise.py", "mono.py")))
+    assert {"pair_key", "pair_rank", "heldout_plan", "heldout_keys_of", "leaks",
+            "mono_key", "is_heldout", "record_drop", "paraphrase_inputs", "replay"} <= local

@@ -98,6 +98,17 @@ class Journal:
             return None
         return list(read_jsonl(self.chunks_dir / e["file"])), e["counters"]
 
+    def replay(self, origin: str, k: int, stats) -> list[dict] | None:
+        """The rows of a finished chunk with its counters added back to ``stats`` (a
+        SynthStats), or None when the chunk must be computed: how every executor resumes."""
+        got = self.load(origin, k)
+        if got is None:
+            return None
+        rows, counters = got
+        for name, counts in counters.items():
+            getattr(stats, name).update(counts)
+        return rows
+
     def save(self, origin: str, k: int, rows: list[dict], counters: dict,
              meta: dict | None = None) -> None:
         name = f"{origin}-{k:06d}.jsonl"

@@ -18,7 +18,6 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Iterator
 
@@ -37,9 +36,9 @@ from translate_synth.quality import calibrate, sample_pairs, uncalibrated
 from translate_synth.ingest import (InputStats, log_inputs, read_mono, read_parallel,
                                     resolve)
 from translate_synth.score import RoundTripScorer, metric_args
-from translate_synth.split import Split, drop_summary, plan_split, route
-from translate_synth.synthesise import Synthesiser
-from translate_synth.text import norm_key, stable_int
+from translate_synth import mono
+from translate_synth.split import Split, drop_summary, pair_key, plan_split, route
+from translate_synth.synthesise import Synthesiser, paraphrase_inputs
 
 
 
@@ -114,22 +113,15 @@ class Run:
 
     def _mono(self, kind: str, lang: str, origin: str, skip: set, synth: Synthesiser):
         """Monolingual texts minus duplicates and held-out sentences (counted, never translated)."""
-        stats_list, seen = [], HashSet()
-        for f in getattr(self.cfg.data, kind):
-            st = InputStats(f.path, kind)
-            stats_list.append(st)
-            for text in read_mono(f, lang, self.cfg.data, st):
-                k = norm_key(text)
-                h = stable_int(k)
-                if k in skip:
-                    synth.stats.skipped[f"{origin}:heldout_overlap"] += 1
-                    st.dropped["heldout_overlap"] += 1
-                elif h in seen:
-                    synth.stats.skipped[f"{origin}:duplicate"] += 1
-                    st.dropped["duplicate"] += 1
-                else:
-                    seen.add(h)
-                    yield text
+        stats_list = []
+
+        def texts():
+            for f in getattr(self.cfg.data, kind):
+                st = InputStats(f.path, kind)
+                stats_list.append(st)
+                for text in read_mono(f, lang, self.cfg.data, st):
+                    yield text, st
+        yield from mono.clean(texts(), origin, skip, synth.stats)
         self.inputs[kind] = stats_list
 
     def split_real(self) -> tuple[Split, set]:
@@ -142,7 +134,7 @@ class Run:
         with AtomicJsonl(self.work / "real_train.jsonl") as w:
             for row in route(lambda: self._parallel(True), plan, split):
                 w.write(row)
-                train_hashes.add(stable_int(norm_key(row["source"]), norm_key(row["target"])))
+                train_hashes.add(pair_key(row["source"], row["target"]))
         return split, train_hashes
 
     # ------------------------------------------------------------ quality calibration
@@ -187,9 +179,8 @@ class Run:
         if want_para:
             pairs = ((r["source"], r["target"]) for r in read_jsonl(self.work /
                                                                      "real_train.jsonl"))
-            if cfg.synthesis.paraphrase.max_rows is not None:
-                pairs = islice(pairs, cfg.synthesis.paraphrase.max_rows)
-            streams.append(("paraphrase", synth.paraphrase(pairs)))
+            streams.append(("paraphrase", synth.paraphrase(
+                paraphrase_inputs(pairs, cfg.synthesis.paraphrase.max_rows))))
         return streams
 
     def synthesise(self, synth: Synthesiser, split: Split, want_bt: bool, want_ft: bool,

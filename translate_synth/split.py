@@ -59,24 +59,67 @@ def heldout_sizes(cfg: SplitConfig, distinct: int) -> tuple[int, int]:
     return n_valid, n_test
 
 
+# ---------------------------------------------------------------- the stage's plain functions
+# (both executors call these: a loop over the pairs here, Ray Data operations in executors/)
+
+
+def pair_key(source: str, target: str) -> int:
+    """The identity of a real pair: the hash of both normalised sides (dedup, plan, train)."""
+    return stable_int(norm_key(source), norm_key(target))
+
+
+def pair_rank(seed: int, key: int) -> int:
+    """The seeded rank that picks the held-out pairs: the lowest ranks (ties by input order)."""
+    return stable_int(seed, key)
+
+
+def heldout_plan(keys_by_rank: list[int], n_valid: int) -> dict:
+    """{pair key: "valid" | "test"} from the held-out pairs' keys in (rank, input order)."""
+    return {h: ("valid" if k < n_valid else "test") for k, h in enumerate(keys_by_rank)}
+
+
+def heldout_keys_of(rows: Iterable[dict]) -> set:
+    """The normalised sentences of held-out rows: nothing synthetic or trained may equal one."""
+    return {norm_key(r[side]) for r in rows for side in ("source", "target")}
+
+
+def leaks(source: str, target: str, heldout_keys: set) -> bool:
+    """A training pair that shares a side with a held-out sentence (dropped from train)."""
+    return norm_key(source) in heldout_keys or norm_key(target) in heldout_keys
+
+
+def read_counts(read: int, distinct: int) -> dict:
+    """stats.json ``real``: pairs read, duplicates dropped, distinct pairs (the plan's pass)."""
+    return {"read": read, "duplicates": read - distinct, "distinct": distinct}
+
+
+def routed_counts(split: "Split", train: int, leaked: int) -> dict:
+    """stats.json ``real``: rows per split and training pairs dropped for sharing a side with a
+    held-out sentence (the routing pass)."""
+    return {"valid": len(split.valid), "test": len(split.test), "train": train,
+            "train_dropped_heldout_overlap": leaked}
+
+
+# ---------------------------------------------------------------- the local executor's passes
+
+
 def plan_split(pairs: Iterable[tuple[str, str]], cfg: SplitConfig, seed: int) -> tuple[dict, dict]:
     """First pass: {pair hash: "valid"|"test"} for the held-out pairs, and counts."""
     ranks, hashes, seen = array("Q"), array("Q"), HashSet()
-    total = dups = 0
+    total = 0
     for s, t in pairs:
         total += 1
-        h = stable_int(norm_key(s), norm_key(t))
+        h = pair_key(s, t)
         if h in seen:
-            dups += 1
             continue
         seen.add(h)
         hashes.append(h)
-        ranks.append(stable_int(seed, h))
+        ranks.append(pair_rank(seed, h))
     distinct = len(hashes)
     n_valid, n_test = heldout_sizes(cfg, distinct)
     order = sorted(range(distinct), key=ranks.__getitem__)[: n_valid + n_test]
-    plan = {hashes[i]: ("valid" if k < n_valid else "test") for k, i in enumerate(order)}
-    return plan, {"read": total, "duplicates": dups, "distinct": distinct}
+    plan = heldout_plan([hashes[i] for i in order], n_valid)
+    return plan, read_counts(total, distinct)
 
 
 def route(pairs_again: Callable[[], Iterator[tuple[str, str]]], plan: dict,
@@ -85,31 +128,28 @@ def route(pairs_again: Callable[[], Iterator[tuple[str, str]]], plan: dict,
     buckets = {"valid": [], "test": []}
     seen = HashSet()
     for s, t in pairs_again():
-        h = stable_int(norm_key(s), norm_key(t))
+        h = pair_key(s, t)
         if h in seen:
             continue
         seen.add(h)
         which = plan.get(h)
         if which:
             buckets[which].append(real_row(s, t))
-    for rows in buckets.values():
-        for r in rows:
-            split.heldout_keys.update((norm_key(r["source"]), norm_key(r["target"])))
     split.valid, split.test = buckets["valid"], buckets["test"]
+    split.heldout_keys.update(heldout_keys_of(split.valid + split.test))
     leaked = kept = 0
     seen = HashSet()
     for s, t in pairs_again():
-        h = stable_int(norm_key(s), norm_key(t))
+        h = pair_key(s, t)
         if h in seen or h in plan:
             continue
         seen.add(h)
-        if norm_key(s) in split.heldout_keys or norm_key(t) in split.heldout_keys:
+        if leaks(s, t, split.heldout_keys):
             leaked += 1
             continue
         kept += 1
         yield real_row(s, t)
-    split.counts.update(valid=len(split.valid), test=len(split.test), train=kept,
-                        train_dropped_heldout_overlap=leaked)
+    split.counts.update(routed_counts(split, kept, leaked))
 
 
 def drop_summary(counts: dict) -> str | None:

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Callable, Iterable, Iterator
 
-from translate_synth.translator import Translator
+import numpy as np
+
 from translate_synth.config import Config, Decoding
 from translate_synth.errors import Interrupted
 from translate_synth.faults import checkpoint
 from translate_synth.journal import Journal, counter_delta
 from translate_synth.score import RoundTripScorer
 from translate_synth.text import digest, norm_key
+from translate_synth.translator import Translator
 
 
 @dataclass
@@ -46,6 +49,40 @@ class SynthStats:
                     "skipped": {k.split(":", 1)[1]: v for k, v in sorted(self.skipped.items())
                                 if k.startswith(o + ":")}}
                 for o in sorted(set(self.inputs) | set(self.rows))}
+
+
+# ---------------------------------------------------------------- the chunk plan
+# Jobs go in chunks of ``synthesis.chunk_size`` in input order, the unit of work, journal and
+# resume for every executor. A job's key is its input's position x jobs per input + its index
+# (paraphrase: one job per side); a chunk is named by its number k, and opens at every
+# ``size``-th job.
+
+
+def paraphrase_inputs(pairs: Iterable, max_rows: int | None) -> Iterator:
+    """The real pairs paraphrased: the first ``synthesis.paraphrase.max_rows`` (None: all)."""
+    return iter(pairs) if max_rows is None else islice(pairs, max_rows)
+
+
+def job_keys(positions: np.ndarray, m: int) -> np.ndarray:
+    """The keys of the ``m`` jobs of each input, in input order."""
+    positions = np.asarray(positions, dtype=np.int64)
+    return np.repeat(positions, m) * m + np.tile(np.arange(m, dtype=np.int64), len(positions))
+
+
+def chunk_starts(sorted_keys: Iterable[np.ndarray], size: int) -> np.ndarray:
+    """From job keys in input order (an iterable of arrays), the key opening each chunk of
+    ``size`` jobs, without holding the keys (what ``_chunks`` does to a stream of jobs)."""
+    bounds, n = [], 0
+    for arr in sorted_keys:
+        first = (-n) % size  # index in arr of the next chunk start
+        bounds.extend(arr[first::size].tolist())
+        n += len(arr)
+    return np.asarray(bounds, dtype=np.int64)
+
+
+def chunk_of(keys: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The chunk number of each job key."""
+    return np.searchsorted(starts, keys, side="right") - 1
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -124,12 +161,9 @@ class Synthesiser:
     # ------------------------------------------------------------ chunked work
     def _run(self, jobs: Iterable[Job], origin: str) -> Iterator[list[dict]]:
         for k, chunk in enumerate(_chunks(jobs, self.cfg.synthesis.chunk_size)):
-            done = self.journal.load(origin, k) if self.journal else None
+            done = self.journal.replay(origin, k, self.stats) if self.journal else None
             if done is not None:  # finished before a kill: no model call
-                rows, counters = done
-                for name, counts in counters.items():
-                    getattr(self.stats, name).update(counts)
-                yield rows
+                yield done
                 continue
             rows, counters = self.process_chunk(origin, chunk)
             if self.journal:

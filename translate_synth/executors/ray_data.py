@@ -146,23 +146,24 @@ def where(ds, column: str, value):
 
 # ------------------------------------------------------------------ keys and dedup
 def mono_keys(t: pa.Table, held: list[str]) -> pa.Table:
-    """Adds ``h`` (the dedup hash of the normalised text) and ``held`` (a held-out sentence)."""
-    from translate_synth.text import norm_key, stable_int
+    """Adds ``h`` (the dedup hash of the normalised text) and ``held`` (a held-out sentence):
+    the monolingual stage's own keys (``mono.mono_key``, ``mono.is_heldout``)."""
+    from translate_synth.mono import is_heldout, mono_key
 
     held_set = set(held)
-    keys = [norm_key(x) for x in t.column("a").to_pylist()]
-    t = t.append_column("h", pa.array([stable_int(k) for k in keys], pa.int64()))
-    return t.append_column("held", pa.array([k in held_set for k in keys], pa.bool_()))
+    keys = [mono_key(x) for x in t.column("a").to_pylist()]
+    t = t.append_column("h", pa.array([h for _, h in keys], pa.int64()))
+    return t.append_column("held", pa.array([is_heldout(k, held_set) for k, _ in keys],
+                                            pa.bool_()))
 
 
 def pair_keys(t: pa.Table, seed: int) -> pa.Table:
-    """Adds ``h`` (hash of both normalised sides, as the local split) and ``rank`` (seeded)."""
-    from translate_synth.text import norm_key, stable_int
+    """Adds ``h`` and ``rank``: the split stage's own keys (``split.pair_key``, ``pair_rank``)."""
+    from translate_synth.split import pair_key, pair_rank
 
-    h = [stable_int(norm_key(a), norm_key(b))
-         for a, b in zip(t.column("a").to_pylist(), t.column("b").to_pylist())]
+    h = [pair_key(a, b) for a, b in zip(t.column("a").to_pylist(), t.column("b").to_pylist())]
     t = t.append_column("h", pa.array(h, pa.int64()))
-    return t.append_column("rank", pa.array([stable_int(seed, x) for x in h], pa.int64()))
+    return t.append_column("rank", pa.array([pair_rank(seed, x) for x in h], pa.int64()))
 
 
 def first_occurrence(t: pa.Table) -> pa.Table:
@@ -176,37 +177,29 @@ def distinct(ds, key: str = "h"):
 
 
 def train_flags(t: pa.Table, plan: list[int], held: list[str]) -> pa.Table:
-    """Drops the held-out pairs; flags (``leak``) pairs sharing a side with a held-out sentence."""
-    from translate_synth.text import norm_key
+    """Drops the held-out pairs; flags (``leak``) pairs sharing a side with a held-out sentence
+    (``split.leaks``)."""
+    from translate_synth.split import leaks
 
     t = t.filter(pc.invert(pc.is_in(t.column("h"), pa.array(plan, pa.int64()))))
     held_set = set(held)
-    leak = [norm_key(a) in held_set or norm_key(b) in held_set
+    leak = [leaks(a, b, held_set)
             for a, b in zip(t.column("a").to_pylist(), t.column("b").to_pylist())]
     return t.append_column("leak", pa.array(leak, pa.bool_()))
 
 
 # ------------------------------------------------------------------ chunks of synthesis jobs
-def chunk_bounds(sorted_keys, size: int) -> np.ndarray:
-    """From job keys in input order (an iterable of numpy arrays), the key opening each chunk of
-    ``size`` jobs: the local executor's chunking, without holding the keys."""
-    bounds, n = [], 0
-    for arr in sorted_keys:
-        first = (-n) % size  # index in arr of the next chunk start
-        bounds.extend(arr[first::size].tolist())
-        n += len(arr)
-    return np.asarray(bounds, dtype=np.int64)
-
-
 def jobs_of(t: pa.Table, origin_no: int, m: int, bounds: np.ndarray, done: list[int],
             limit_key: int | None) -> pa.Table:
     """Input rows -> job rows (``m`` per input: one per paraphrased side) with ``ck``, the chunk
-    key (origin << 40 | chunk); drops jobs of chunks already done and past ``limit_key``."""
+    key (origin << 40 | chunk) from the synthesis stage's chunk plan; drops jobs of chunks
+    already done and past ``limit_key``."""
+    from translate_synth.synthesise import chunk_of, job_keys
+
     pos = t.column("pos").to_numpy()
-    sub = np.tile(np.arange(m, dtype=np.int64), len(pos))
-    key = np.repeat(pos, m) * m + sub
-    k = np.searchsorted(bounds, key, side="right") - 1
-    ck = (np.int64(origin_no) << 40) | k
+    key = job_keys(pos, m)
+    sub = key - np.repeat(pos, m) * m
+    ck = (np.int64(origin_no) << 40) | chunk_of(key, bounds)
     keep = ~np.isin(ck, np.asarray(done, dtype=np.int64))
     if limit_key is not None:
         keep &= key < limit_key

@@ -34,9 +34,11 @@ from translate_synth.executors import ray_data as rd
 from translate_synth.faults import checkpoint
 from translate_synth.hashset import HashSet
 from translate_synth.ingest import log_inputs
-from translate_synth.pipeline import MONO_KIND, Run, _stop_on_sigint
-from translate_synth.split import Split, heldout_sizes, real_row
-from translate_synth.text import norm_key
+from translate_synth.mono import record_drop
+from translate_synth.pipeline import MONO_KIND, Run
+from translate_synth.split import (Split, heldout_keys_of, heldout_plan, heldout_sizes,
+                                   read_counts, real_row, routed_counts)
+from translate_synth.synthesise import chunk_starts, job_keys, paraphrase_inputs
 
 ORIGINS = rd.ORIGINS
 
@@ -130,37 +132,34 @@ class RayRun(Run):
         uniq = self._guard(rd.distinct(keyed).materialize)
         n = uniq.count()
         n_valid, n_test = heldout_sizes(cfg.split, n)
+        # the global operation: Ray sorts by (rank, input position); the plan is the stage's
         held = uniq.sort(["rank", "pos"]).limit(n_valid + n_test).take_all() \
             if n_valid + n_test else []
-        for bucket, rows in (("valid", held[:n_valid]), ("test", held[n_valid:])):
-            rows = [real_row(r["a"], r["b"]) for r in sorted(rows, key=lambda r: r["pos"])]
-            setattr(split, bucket, rows)
-            for r in rows:
-                split.heldout_keys.update((norm_key(r["source"]), norm_key(r["target"])))
+        plan = heldout_plan([r["h"] for r in held], n_valid)
+        for bucket in ("valid", "test"):
+            setattr(split, bucket, [real_row(r["a"], r["b"]) for r in
+                                    sorted(held, key=lambda r: r["pos"]) if plan[r["h"]] == bucket])
+        split.heldout_keys.update(heldout_keys_of(split.valid + split.test))
         flagged = uniq.map_batches(rd.train_flags, fn_kwargs={
-            "plan": [r["h"] for r in held], "held": sorted(split.heldout_keys)},
+            "plan": list(plan), "held": sorted(split.heldout_keys)},
             batch_format="pyarrow").materialize()
         leaked = rd.where(flagged, "leak", True).count()
         self.train_ds = rd.where(flagged, "leak", False).sort("pos").materialize()
-        para = cfg.synthesis.paraphrase
-        m, size = len(para.sides), cfg.synthesis.chunk_size
-        bounds, j, kept = [], 0, 0
+        positions = []
         with AtomicJsonl(self.work / "real_train.jsonl") as w:
             for batch in self.train_ds.iter_batches(batch_format="pyarrow", batch_size=4096):
                 for a, b, h, pos in zip(*(batch.column(c).to_pylist()
                                           for c in ("a", "b", "h", "pos"))):
                     w.write(real_row(a, b))
                     train_hashes.add(h)
-                    kept += 1
-                    if para.max_rows is None or kept <= para.max_rows:
-                        bounds += [pos * m + s for s in range(m) if (j + s) % size == 0]
-                        j += m
-                    elif kept == para.max_rows + 1:
-                        self.para_limit = pos * m  # jobs from here on are past max_rows
-        self.para_bounds = np.asarray(bounds, dtype=np.int64)
-        split.counts.update(read=total, duplicates=total - n, distinct=n, valid=len(split.valid),
-                            test=len(split.test), train=kept,
-                            train_dropped_heldout_overlap=leaked)
+                    positions.append(pos)
+        # the paraphrase jobs: the synthesis stage's chunk plan over the first max_rows pairs
+        para = cfg.synthesis.paraphrase
+        m, used = len(para.sides), len(list(paraphrase_inputs(positions, para.max_rows)))
+        self.para_bounds = chunk_starts([job_keys(positions[:used], m)],
+                                        cfg.synthesis.chunk_size)
+        self.para_limit = positions[used] * m if used < len(positions) else None
+        split.counts.update(**read_counts(total, n), **routed_counts(split, len(positions), leaked))
         return split, train_hashes
 
     # ------------------------------------------------------------ synthesis on the actor pool
@@ -177,9 +176,6 @@ class RayRun(Run):
         free = rd.where(ds, "held", False)
         n_free = free.count()
         uniq = rd.distinct(free).materialize()
-        for why, n in (("heldout_overlap", n_held), ("duplicate", n_free - uniq.count())):
-            if n:
-                synth.stats.skipped[f"{origin}:{why}"] += n
         kept = np.zeros(len(files), np.int64)
 
         def keys():
@@ -187,10 +183,10 @@ class RayRun(Run):
                     batch_format="numpy", batch_size=65536):
                 kept[:] += np.bincount(b["pos"] >> rd.POS_BITS, minlength=len(files))
                 yield b["pos"]
-        bounds = rd.chunk_bounds(keys(), self.cfg.synthesis.chunk_size)
-        for st, h, k in zip(files, held.tolist(), kept.tolist()):
-            st.dropped.update({w: n for w, n in (("heldout_overlap", h),
-                                                  ("duplicate", st.kept - h - k)) if n})
+        bounds = chunk_starts(keys(), self.cfg.synthesis.chunk_size)
+        for st, h, k in zip(files, held.tolist(), kept.tolist()):  # what the stage dropped
+            record_drop(synth.stats, origin, st, "heldout_overlap", h)
+            record_drop(synth.stats, origin, st, "duplicate", st.kept - h - k)
         return uniq, bounds
 
     def synthesise(self, synth, split, want_bt, want_ft, want_para, raw_path: Path) -> None:
@@ -258,15 +254,12 @@ class RayRun(Run):
         with AtomicJsonl(raw_path) as raw:  # the chunks in the local executor's order
             for origin, _, bounds, _ in plans:
                 for k in range(len(bounds)):
-                    got = self.journal.load(origin, k)
-                    if got is None:
+                    rows = self.journal.replay(origin, k, synth.stats)
+                    if rows is None:
                         continue  # a chunk whose jobs were all past paraphrase.max_rows
-                    rows, counters = got
                     meta = self.journal.done[(origin, k)].get("meta") or {}
                     if not prescored <= set(meta.get("prescored", [])):
                         rd.score_rows(rows, [s["spec"] for s in stateless], langs)
-                    for name, counts in counters.items():
-                        getattr(synth.stats, name).update(counts)
                     for r in rows:
                         raw.write(r)
                 log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), cfg.data)
@@ -297,24 +290,3 @@ def run(cfg, out_root: Path, log, restart: bool = False):
     from translate_synth.pipeline import run as run_local
 
     return run_local(cfg, out_root, log=log, restart=restart, run_class=RayRun)
-
-
-def run_languages(cfgs: list, out_root: Path, address: str | None = None) -> list[dict]:
-    """Fan languages out over the cluster: one Ray task per language (``batch --executor ray``)."""
-    ray = init_ray(address)
-
-    @ray.remote(num_cpus=1)
-    def one(cfg_json: str, out: str) -> dict:
-        from translate_synth.config import Config
-        from translate_synth.errors import UserError
-        from translate_synth.pipeline import run as run_local
-
-        cfg = Config.model_validate_json(cfg_json)
-        try:
-            res = run_local(cfg, Path(out), log=lambda m: None)
-            return {"lang": cfg.lang, "ok": True, "error": None,
-                    "out": str(res.out_dir)}
-        except UserError as e:
-            return {"lang": cfg.lang, "ok": False, "error": str(e)}
-    return ray.get([one.remote(c.model_dump_json(exclude={"output"}), str(out_root))
-                    for c in cfgs])
