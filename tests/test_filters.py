@@ -206,3 +206,12 @@ def test_quality_is_always_scored_and_ranks(tmp_path):
 def test_bad_filter_specs_are_one_line_errors(spec, match):
     with pytest.raises(UserError, match=match):
         build_config({"lang": "sw", "filters": [spec]})
+
+
+def test_tokens_split_by_script_not_by_word_count():
+    from translate_synth.filters.text import tokens
+
+    assert tokens("agora portanto,") == ["agora", "portanto"]  # two words, not 14 letters
+    assert tokens("Supercalifragilistic") == ["supercalifragilistic"]
+    assert tokens("我们都是人类") == list("我们都是人类")
+    assert tokens("Kila mtu ana haki.") == ["kila", "mtu", "ana", "haki"]

@@ -69,12 +69,19 @@ class Copy(Filter):
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+# scripts written without spaces between words: their tokens are single characters
+NO_SPACE_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
+
+
 def tokens(text: str) -> list[str]:
-    """Word tokens; for text written without spaces (CJK, Thai...) single characters."""
-    words = _WORD.findall(text.casefold())
-    if len(words) <= 2 and len(text) > 12:  # a script without spaces
-        return [c for c in text if c.isalnum()]
-    return words
+    """Word tokens (case-folded Unicode words); for text mostly in a script written without
+    spaces (CJK, Thai, Lao, Khmer, Myanmar, Tibetan), single characters. Decided by the script
+    of the letters, not by the number of words: a short phrase ("agora portanto,") stays two
+    words."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(_script_word(c) in NO_SPACE_SCRIPTS for c in letters) * 2 > len(letters):
+        return [c for c in text.casefold() if c.isalnum()]
+    return _WORD.findall(text.casefold())
 
 
 @register
