@@ -262,6 +262,66 @@ def refilter(run_dir, sets, out):
                             got["stats"]["filters"]))
 
 
+TRAIN_EPILOG = """\b
+Examples (after `translate-synth run --lang sw ... --out out`):
+  translate-synth train out/sw --model scratch --out models/sw-scratch --max-steps 200
+  translate-synth train out/sw --model facebook/nllb-200-distilled-600M --out models/sw-nllb
+  translate-synth train out/sw --model scratch --out models/sw-scratch --resume
+Exit codes: 0 trained, 2 bad input, 3 stopped by --stop-on-divergence (MODEL_DIR written),
+130 interrupted (a checkpoint is saved: --resume).
+"""
+
+
+@main.command(epilog=TRAIN_EPILOG)
+@click.argument("run_dir", type=click.Path())
+@click.option("--model", required=True, metavar="ID|DIR|scratch",
+              help="a pretrained seq2seq model to fine-tune (hub id or local directory), or "
+                   "`scratch`: a sentencepiece model and a small Marian model trained from zero")
+@click.option("--out", "out", required=True, type=click.Path(), metavar="MODEL_DIR",
+              help="where the model, train_log.jsonl, train.json and curves.png go")
+@click.option("--max-steps", type=int, metavar="N",
+              help="steps over all curriculum stages (train.max_steps), split by stage rows")
+@click.option("--set", "sets", multiple=True, metavar="train.KEY=VALUE",
+              help="override a train.* setting, e.g. --set train.eval_every=100")
+@click.option("--resume", is_flag=True, help="continue an interrupted training in MODEL_DIR "
+              "from its last checkpoint")
+@click.option("--stop-on-divergence", is_flag=True,
+              help="stop when the divergence alarm fires (exit 3, MODEL_DIR written)")
+@click.option("--track", type=click.Choice(["none", "comet"]), default=None,
+              help="log metrics to Comet ML (default: the run's `tracking`)")
+@click.option("--quiet", is_flag=True, help="no progress bars or progress lines")
+def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, track, quiet):
+    """Train a translation model on a finished run's curriculum (OUT/<lang>).
+
+    Fine-tunes a pretrained model (NLLB, M2M100, opus-mt, mBART-50, MADLAD/T5) with its own
+    language codes, or trains the from-scratch baseline; evaluates on the real and the
+    synthetic valid sets every train.eval_every steps; keeps the best checkpoint on the real
+    one. Settings: the run's `train:` section and --set train.*.
+    """
+    from translate_synth import progress
+    from translate_synth.train.trainer import train_model
+
+    progress.QUIET = quiet
+    overrides: list = list(sets)
+    if max_steps is not None:
+        overrides.append((f"train.max_steps={max_steps}", f"--max-steps {max_steps}"))
+    got = train_model(Path(run_dir), model, Path(out), overrides, resume=resume,
+                      stop_on_divergence=stop_on_divergence, track=track, log=progress.log)
+    best = got["best"] or {}
+    real = best.get("real") or {}
+    click.echo(f"trained: {got['steps']:,} steps ({got['stopped']}); best step "
+               f"{best.get('step')}: real valid chrF {real.get('chrf', 0):.1f}, BLEU "
+               f"{real.get('bleu', 0):.1f}; {len(got['alarms'])} divergence alarm(s); "
+               f"model: {out}")
+    if got["stopped"] == "divergence":
+        a = got["alarms"][-1]
+        click.echo(f"error: divergence alarm at step {a['step']}: synthetic valid chrF "
+                   f"+{a['synthetic_chrf_rise']:.1f} over {a['window']} evaluations, best real "
+                   f"+{a['real_best_chrf_rise']:.1f}; stopped (--stop-on-divergence); the best "
+                   f"real checkpoint is in {out}", err=True)
+        sys.exit(3)
+
+
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
 @click.option("--out", type=click.Path(), help="where to write report.* (default: the run dir, "

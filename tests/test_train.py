@@ -1,0 +1,409 @@
+"""`translate-synth train`: fine-tuning and the from-scratch baseline on a run's curriculum.
+
+Run directories are written here in the format README "Output format" documents (manifest.json
+with the resolved config, train.jsonl, train.<stage>.jsonl, valid.jsonl, valid_synthetic.jsonl),
+from the toy English/Swahili pairs of tests/tiny_models.py; one test trains on the output of a
+real `translate-synth run`. Models are tiny (d_model 64, one layer each side) and torch runs one
+thread here: on 2 shared cores, two threads on such small matrices were 7x slower.
+"""
+
+import codecs
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import tiny_models
+from test_network import no_network  # noqa: F401  (fixture)
+from translate_synth.cli import main
+from translate_synth.config import build_config
+from translate_synth.rarewords import rare_word_recall, train_counts
+from translate_synth.train.data import allocate_steps
+from translate_synth.train.watch import Watch
+
+REPO = Path(__file__).resolve().parents[1]
+
+# tiny scratch model and short evaluations: every run below uses these
+TINY = ["train.scratch.d_model=64", "train.scratch.layers=1", "train.scratch.heads=2",
+        "train.scratch.ffn_dim=128", "train.scratch.dropout=0.1", "train.max_tokens=600",
+        "train.eval_max_new_tokens=20", "train.eval_max_rows=30", "train.lr=0.01",
+        "train.warmup_steps=10", "train.patience=0"]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _sets(*extra):
+    return [a for s in TINY + list(extra) for a in ("--set", s)]
+
+
+def _write(p: Path, rows):
+    p.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                 encoding="utf-8")
+
+
+def make_run(d: Path, n_real=300, n_syn=300, n_valid=30, n_vsyn=30, cipher=False,
+             valid_synthetic=True, **cfg):
+    """A finished run: real pairs, back-translations, stages mixed (1:1) then real."""
+    d.mkdir(parents=True, exist_ok=True)
+    pairs = list(dict.fromkeys(tiny_models.toy_parallel(n_real + n_syn + n_valid + n_vsyn + 60)))
+    real = [{"id": f"r{i}", "source": s, "target": t, "origin": "real"}
+            for i, (s, t) in enumerate(pairs[:n_real])]
+    syn = [{"id": f"b{i}", "source": s, "target": t, "origin": "bt", "authentic": "target"}
+           for i, (s, t) in enumerate(pairs[n_real:n_real + n_syn])]
+    k = n_real + n_syn
+    valid = [{"id": f"v{i}", "source": s, "target": t, "origin": "real"}
+             for i, (s, t) in enumerate(pairs[k:k + n_valid])]
+    if cipher:  # the real valid targets in a letter cipher no training row shows: unlearnable
+        for v in valid:
+            v["target"] = codecs.encode(v["target"], "rot13")
+    k += n_valid
+    vsyn = [{"id": f"w{i}", "source": s, "target": t, "origin": "bt", "authentic": "target"}
+            for i, (s, t) in enumerate(pairs[k:k + n_vsyn])]
+    _write(d / "train.jsonl", real + syn)
+    _write(d / "train.mixed.jsonl", [x for ab in zip(real, syn) for x in ab])
+    _write(d / "train.real.jsonl", real)
+    _write(d / "valid.jsonl", valid)
+    _write(d / "test.jsonl", valid)
+    if valid_synthetic:
+        _write(d / "valid_synthetic.jsonl", vsyn)
+    conf = build_config({"lang": "sw", **cfg}).model_dump(mode="json")
+    (d / "manifest.json").write_text(json.dumps({"version": "0.1.0", "lang": "sw",
+                                                 "source_lang": "en", "seed": 0,
+                                                 "config": conf}))
+    return d
+
+
+def _log(model_dir: Path, kind=None):
+    rows = [json.loads(x) for x in (model_dir / "train_log.jsonl").read_text().splitlines()]
+    return [r for r in rows if kind is None or r["kind"] == kind]
+
+
+def _train(*args):
+    return CliRunner().invoke(main, ["train", *map(str, args)])
+
+
+# ---------------------------------------------------------------- pure parts
+
+def test_rare_word_recall_on_hand_made_hypotheses():
+    counts = train_counts(["the cat sat", "the dog sat", "the dog ran", "the end the end"])
+    # the 6, sat 2, dog 2, end 2, cat 1, ran 1 -> with k=2: rare cat/ran/sat/dog/end, frequent the
+    refs = ["The cat saw a zebra", "the dog and the dog", "a zebra ran"]
+    hyps = ["the cat saw the horse", "the dog", "no zebra here"]
+    got = rare_word_recall(hyps, refs, counts, k=2)
+    # rare: cat (1 of 1), dog twice in the ref, once in the hyp (1 of 2), ran (0 of 1): 2/4
+    assert got["rare"] == {"occurrences": 4, "recalled": 2, "recall": 0.5, "types": 3}
+    # unseen: saw, a, zebra, and, a, zebra: saw + zebra (sentence 3) recalled: 2/6
+    assert got["unseen"] == {"occurrences": 6, "recalled": 2, "recall": 0.3333, "types": 4}
+    # frequent: the x3 in refs (1 + 2), hyps have 2 + 1: min per sentence 1 + 1 = 2 of 3
+    assert got["frequent"] == {"occurrences": 3, "recalled": 2, "recall": 0.6667, "types": 1}
+    assert rare_word_recall(hyps, refs, counts, k=1)["rare"]["occurrences"] == 2  # cat, ran
+
+
+def test_watch_alarm_best_and_patience_on_given_curves():
+    w = Watch(select="chrf", patience=2, delta=2.0, window=3, real_delta=0.5)
+    real = [10, 20, 25, 25.2, 25.1, 25.3, 25.0]
+    syn = [10, 20, 25, 27, 29, 31, 32]
+    out = [w.update(i * 10, "s", {"chrf": r, "bleu": 0, "loss": 1}, {"chrf": s})
+           for i, (r, s) in enumerate(zip(real, syn))]
+    # step 50: synthetic +6 since step 20 (>= 2), best real 25.3 - 25 = 0.3 (< 0.5): alarm
+    assert [o["alarm"] is not None for o in out] == [False] * 5 + [True, True]
+    a = out[5]["alarm"]
+    assert a["step"] == 50 and a["synthetic_chrf_rise"] == 6.0 and a["real_best_chrf_rise"] == 0.3
+    assert [c["step"] for c in a["curves"]] == [20, 30, 40, 50]
+    assert [o["best"] for o in out] == [True, True, True, True, False, True, False]
+    assert [o["stop_stage"] for o in out] == [False] * 7  # never two evaluations without a best
+    w2 = Watch(select="loss", patience=2)
+    got = [w2.update(i, "s", {"chrf": 1, "loss": x}, {"chrf": 1})["stop_stage"]
+           for i, x in enumerate([3.0, 2.0, 2.5, 2.1])]
+    assert got == [False, False, False, True]  # loss: lower is better
+    # both rising together: no alarm
+    w3 = Watch()
+    assert not any(w3.update(i, "s", {"chrf": 10 + 3 * i, "loss": 1}, {"chrf": 10 + 3 * i})
+                   ["alarm"] for i in range(8))
+
+
+def test_steps_split_by_stage_rows_unless_a_stage_sets_its_own():
+    assert allocate_steps([600, 300], ["mixed", "real"], 100, {}, [0, 0], 1) == [67, 33]
+    assert allocate_steps([600, 300], ["mixed", "real"], 100, {"real": 10}, [0, 0], 1) == [90, 10]
+    assert allocate_steps([600, 0], ["mixed", "real"], 100, {}, [0, 0], 1) == [100, 0]
+    assert allocate_steps([600, 300], ["mixed", "real"], None, {}, [7, 4], 2.5) == [18, 10]
+
+
+PENDING = ("a run emits no valid_synthetic.jsonl by default yet: the default flip (0.05, at "
+           "most curriculum.valid_synthetic_max 500) needs a cap in curriculum.py/trainsets.py "
+           "and tests/contract.py to accept held-out rows (handed over, not in this tree)")
+
+
+@pytest.mark.xfail(strict=True, reason=PENDING)
+def test_a_run_holds_out_a_capped_share_of_synthetic_rows_by_default(tmp_path):
+    from translate_synth.trainsets import write_splits
+
+    cands = tmp_path / "candidates.jsonl"
+    _write(cands, [{"id": f"bt-{i}", "origin": "bt", "source": f"s {i}", "target": f"t {i}",
+                    "authentic": "target", "scores": {"quality": 1.0}, "accepted": True}
+                   for i in range(400)])
+    for cur, want in (({}, 20), ({"valid_synthetic_max": 7}, 7)):  # 5 % of 400; capped
+        out = tmp_path / f"out{want}"
+        out.mkdir()
+        counts, _ = write_splits(None, cands, [], [], out,
+                                 build_config({"lang": "sw", "curriculum": cur}))
+        assert sum(counts["valid_synthetic"].values()) == want
+
+
+# ---------------------------------------------------------------- training
+
+def test_scratch_training_follows_the_stages_and_the_loss_on_real_valid_falls(tmp_path):
+    run = make_run(tmp_path / "run")
+    out = tmp_path / "model"
+    res = _train(run, "--model", "scratch", "--out", out, "--max-steps", 120,
+                 *_sets("train.eval_every=10", "train.log_every=1"))
+    assert res.exit_code == 0, res.output
+    assert "trained: 120 steps (max_steps)" in res.output
+    summary = json.loads((out / "train.json").read_text())
+    # 600 mixed rows and 300 real ones: 80 and 40 of the 120 steps, mixed first
+    assert [(s["name"], s["steps"], s["first_step"], s["last_step"]) for s in summary["stages"]] \
+        == [("mixed", 80, 1, 80), ("real", 40, 81, 120)]
+    steps = _log(out, "train")
+    assert [e["step"] for e in steps] == list(range(1, 121))
+    assert [e["stage"] for e in steps] == ["mixed"] * 80 + ["real"] * 40
+    evals = _log(out, "eval")
+    assert [e["step"] for e in evals] == list(range(10, 121, 10))
+    losses = [e["real"]["loss"] for e in evals]
+    assert losses[-1] < 0.5 * losses[0], losses  # 3.4 -> 0.9 when written
+    assert evals[-1]["real"]["chrf"] > evals[0]["real"]["chrf"] + 20
+    assert summary["alarms"] == [] and not any(e["alarm"] for e in evals)  # a normal run
+    best = max(evals, key=lambda e: e["real"]["chrf"])
+    assert summary["best"]["step"] == best["step"]
+    assert set(summary["signatures"]) == {"bleu", "chrf"}
+    assert "nrefs:1|case:mixed|eff:no|tok:13a" in summary["signatures"]["bleu"]
+    rw = evals[-1]["real"]["rare_words"]
+    assert set(rw) == {"rare", "unseen", "frequent"} and rw["frequent"]["recall"] > 0.3
+    m = summary["model"]
+    assert m["family"] == "marian" and m["vocab_size"]["asked"] == 8000
+    assert m["vocab_size"]["used"] < 300  # the toy text is too small for 8,000 pieces
+    assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (out / "checkpoints").exists()
+    for f in ("config.json", "model.safetensors", "source.spm", "vocab.json",
+              "tokenizer_config.json"):
+        assert (out / f).is_file(), f
+
+    # the saved model is a normal model directory: both backends load it and translate
+    from translate_synth.backends import make_translator
+
+    got = {}
+    for backend in ("transformers", "ctranslate2"):
+        cfg = build_config({"lang": "sw", "model": {"backend": backend, "id": str(out),
+                                                    "ct2_quantization": "float32"},
+                            "cache": {"enabled": False},
+                            "synthesis": {"decoding": {"beam_size": 1, "max_new_tokens": 20}}})
+        tr = make_translator(cfg)
+        got[backend] = tr.translate(["The child eats food.", "My friend reads a book today."],
+                                    "en", "sw", cfg.synthesis.decoding)
+    assert got["transformers"] == got["ctranslate2"]
+    assert all(h[0].strip() for h in got["transformers"])
+    from safetensors.torch import load_file
+
+    emb = load_file(out / "model.safetensors")["model.shared.weight"]
+    pad = json.loads((out / "config.json").read_text())["pad_token_id"]
+    assert pad == emb.shape[0] - 1 and not emb[pad].any()  # CTranslate2's decoder start
+
+
+def test_divergence_alarm_fires_when_only_the_synthetic_valid_set_is_learnable(tmp_path):
+    """The run of the test above, but its real valid targets written in ROT13: the model learns
+    the synthetic valid set and nothing in training teaches it the real one. Same seed (0),
+    steps (120, evaluated every 10) and settings; the default thresholds (synthetic chrF +2.0
+    over a window of 3 evaluations while the best real chrF rose by under 0.5). When written:
+    the alarm fired at step 80 (synthetic chrF 25.0 -> 45.6 since step 50, best real chrF 8.1
+    -> 8.1); the aligned run above never fires.
+
+    Plain misalignment (each real source with another row's target) did not fire in 120
+    steps: chrF against a wrong reference in the right language still creeps up as the
+    output grows more fluent (18 -> 24.6 while synthetic went 25 -> 48)."""
+    run = make_run(tmp_path / "run", cipher=True)
+    out = tmp_path / "model"
+    res = _train(run, "--model", "scratch", "--out", out, "--max-steps", 120,
+                 "--stop-on-divergence", *_sets("train.eval_every=10"))
+    assert res.exit_code == 3, res.output
+    assert "divergence alarm at step" in res.stderr
+    summary = json.loads((out / "train.json").read_text())
+    assert summary["stopped"] == "divergence" and summary["steps"] < 120
+    a = summary["alarms"][0]
+    assert a["step"] == summary["steps"] and a["synthetic_chrf_rise"] >= 2.0
+    assert a["real_best_chrf_rise"] < 0.5 and len(a["curves"]) == 4
+    assert [e["alarm"] for e in _log(out, "eval")][-1] is True
+    assert (out / "model.safetensors").is_file()  # the best real checkpoint is written
+
+
+def _resume_sets():
+    return _sets("train.eval_every=5", "train.log_every=1", "train.keep_checkpoints=true",
+                 "train.scratch.dropout=0.3")
+
+
+def _last_weights(model_dir: Path):
+    from safetensors.torch import load_file
+
+    ck = model_dir / "checkpoints"
+    return load_file(ck / (ck / "LATEST").read_text().strip() / "model.safetensors")
+
+
+def test_resume_after_a_kill_and_a_ctrl_c_equals_an_uninterrupted_run(tmp_path):
+    run = make_run(tmp_path / "run", n_real=120, n_syn=120)
+    args = ["--model", "scratch", "--max-steps", 20, *_resume_sets()]
+    a = tmp_path / "a"
+    res = _train(run, "--out", a, *args)
+    assert res.exit_code == 0, res.output
+    b = tmp_path / "b"
+    # killed (SIGKILL, no clean-up) just after the checkpoint of step 10
+    env = {**os.environ, "TRANSLATE_SYNTH_FAULT": "train:eval:10", "OMP_NUM_THREADS": "1"}
+    p = subprocess.run([sys.executable, "-m", "translate_synth", "train", str(run), "--out",
+                        str(b), *map(str, args), "--quiet"], env=env, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == -9, p.stderr[-2000:]
+    assert not (b / "train.json").exists()
+    res = _train(run, "--out", b, *args)  # without --resume: refused, names the step
+    assert res.exit_code == 2 and "unfinished training (checkpoint at step 10)" in res.output
+    res = _train(run, "--out", b, *args, "--set", "train.lr=0.02", "--resume")
+    assert res.exit_code == 2 and "train.lr changed" in res.output
+    # resumed, then Ctrl-C at step 15 (after its checkpoint), then resumed to the end
+    os.environ["TRANSLATE_SYNTH_FAULT"] = "sigint@train:eval:15"
+    try:
+        res = _train(run, "--out", b, *args, "--resume")
+    finally:
+        del os.environ["TRANSLATE_SYNTH_FAULT"]
+    assert res.exit_code == 130 and "--resume to continue" in res.output, res.output
+    res = _train(run, "--out", b, *args, "--resume")
+    assert res.exit_code == 0, res.output
+    strip = [{k: v for k, v in e.items() if k != "time"} for e in _log(a)], \
+        [{k: v for k, v in e.items() if k != "time"} for e in _log(b)]
+    assert strip[0] == strip[1] and len(strip[0]) == 20 + 5  # evals 5 10 13 15 20
+    wa, wb = _last_weights(a), _last_weights(b)
+    assert wa.keys() == wb.keys()
+    import torch
+
+    assert all(torch.allclose(wa[k], wb[k], atol=1e-6, rtol=0) for k in wa)
+    assert json.loads((b / "train.json").read_text())["resumed_at"] == [10, 15]
+
+
+@pytest.fixture(scope="module")
+def tiny_models_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("tiny_train")
+
+
+# the target-language code each family's labels must start with (None: no code in the labels)
+LABEL_CODE = {"nllb": "swh_Latn", "m2m100": "__sw__", "mbart50": "sw_KE", "marian": None,
+              "madlad": None}
+
+
+@pytest.mark.parametrize("family", ["nllb", "marian", "m2m100", "mbart50", "madlad"])
+def test_fine_tune_a_pretrained_model_with_its_language_codes(tmp_path, family, request,
+                                                              tiny_models_dir, monkeypatch,
+                                                              no_network):  # noqa: F811
+    if family in ("nllb", "marian", "m2m100"):
+        model = request.getfixturevalue(f"tiny_{family}")
+    else:
+        make = tiny_models.make_tiny_mbart50 if family == "mbart50" else tiny_models.make_tiny_t5
+        model = tiny_models_dir / family
+        if not model.exists():
+            make(model)
+    run = make_run(tmp_path / "run", n_real=60, n_syn=60, n_valid=8, n_vsyn=8)
+    out = tmp_path / "model"
+    monkeypatch.delenv("COMET_API_KEY", raising=False)
+    res = _train(run, "--model", model, "--out", out, "--max-steps", 4, "--track", "comet",
+                 "--set", "train.eval_max_new_tokens=8", "--set", "train.max_tokens=300")
+    assert res.exit_code == 0, res.output
+    s = json.loads((out / "train.json").read_text())
+    assert s["model"]["family"] == family and s["model"]["init"] == str(model)
+    assert s["lr"]["peak"] == 5e-5 and s["steps"] == 4
+    evals = _log(out, "eval")
+    assert [e["step"] for e in evals] == [0, 3, 4]  # the pretrained baseline, stage ends
+    assert s["best"]["step"] in (0, 3, 4)
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(out)
+    AutoModelForSeq2SeqLM.from_pretrained(out)
+    # what it trained on: the family's codes (source code or <2sw> tag first, target code
+    # first in the labels), as the transformers backend decodes
+    from translate_synth.train.data import load_run
+    from translate_synth.train.trainer import Trainer
+
+    tr = Trainer(load_run(run), str(model), tmp_path / "probe", False, False, None,
+                 lambda m: None)
+    tr._load()
+    (src,), (tgt,) = tr._encode([("The child eats food.", "Mtoto anakula chakula.")])
+    first = {"nllb": "eng_Latn", "m2m100": "__en__", "mbart50": "en_XX", "madlad": "<2sw>"}
+    assert tok.convert_ids_to_tokens(src)[0] == first.get(family, "▁The")
+    assert tok.convert_ids_to_tokens(tgt)[-1] == "</s>"
+    if LABEL_CODE[family]:
+        assert tok.convert_ids_to_tokens(tgt)[0] == LABEL_CODE[family]
+    with zipfile.ZipFile(next((out / "comet").glob("*.zip"))) as z:
+        msgs = [json.loads(x) for x in z.read("messages.json").decode().splitlines()]
+    names = {m["payload"]["metric"]["metricName"] for m in msgs if m["type"] == "metric_msg"}
+    assert {"real.chrf", "synthetic.chrf", "real.recall.rare", "train_loss"} <= names
+    assert no_network == []
+
+
+def test_train_on_the_output_of_a_real_run(tmp_path, tiny_nllb, sw_corpus):
+    """A `translate-synth run` (tiny NLLB) emits valid_synthetic.jsonl by default; train reads
+    its stages and valid sets as they are."""
+    cfg = {"lang": "sw", "seed": 3, "model": {"backend": "transformers", "id": str(tiny_nllb)},
+           "data": {k: [str(v)] for k, v in sw_corpus.items()},
+           "synthesis": {"decoding": {"beam_size": 1, "max_new_tokens": 12},
+                         "paraphrase": {"enabled": False}},
+           "quality": {"calibrate": False, "logprob": False},
+           "filters": [{"type": "length_ratio", "min": 0.05, "max": 20},
+                       {"type": "rt_chrf", "min": 0.0}],
+           "split": {"valid": 5, "test": 5}, "curriculum": {"valid_synthetic": 0.1}}
+    (tmp_path / "sw.yaml").write_text(yaml.safe_dump(cfg))
+    res = CliRunner().invoke(main, ["run", "--config", str(tmp_path / "sw.yaml"), "--out",
+                                    str(tmp_path / "out"), "--no-report", "--quiet"])
+    assert res.exit_code == 0, res.output
+    run = tmp_path / "out" / "sw"
+    held = (run / "valid_synthetic.jsonl").read_text().splitlines()
+    assert held
+    out = tmp_path / "model"
+    res = _train(run, "--model", "scratch", "--out", out, "--max-steps", 6, *_sets())
+    assert res.exit_code == 0, res.output
+    s = json.loads((out / "train.json").read_text())
+    assert [st["name"] for st in s["stages"]] == ["mixed", "real"]
+    assert s["valid_rows"] == {"real": 5, "synthetic": len(held)}
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path):
+    run = make_run(tmp_path / "run", n_real=20, n_syn=20, valid_synthetic=False)
+    res = _train(run, "--model", "scratch", "--out", tmp_path / "m")
+    assert res.exit_code == 2
+    assert f"translate-synth refilter {run} --set curriculum.valid_synthetic=0.05" in res.output
+    run2 = make_run(tmp_path / "run2", n_real=20, n_syn=20)
+    for args, match in [
+        (["--set", "curriculum.tag_bt=true"], "train takes train.* settings only"),
+        (["--set", "train.eval_evry=3"], "did you mean 'eval_every'"),
+        (["--max-steps", "0"], "--max-steps 0"),
+        (["--set", "train.stage_steps={warmup: 3}"], "no stage 'warmup'"),
+        (["--set", "train.precision=bf16"], "needs a CUDA device"),
+    ]:
+        res = _train(run2, "--model", "scratch", "--out", tmp_path / "m2", *args)
+        assert res.exit_code == 2, (args, res.output)
+        err = [x for x in res.output.splitlines() if x.startswith("error:")]
+        assert len(err) == 1 and match in err[0], (args, res.output)
+    res = _train(tmp_path / "nope", "--model", "scratch", "--out", tmp_path / "m3")
+    assert res.exit_code == 2 and "no such run directory" in res.output
+    res = _train(run2, "--model", tmp_path / "no-model", "--out", tmp_path / "m4")
+    assert res.exit_code == 2 and "does not exist" in res.output
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x.txt").write_text("x")
+    res = _train(run2, "--model", "scratch", "--out", tmp_path / "full")
+    assert res.exit_code == 2 and "is not empty" in res.output

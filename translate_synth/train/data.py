@@ -1,0 +1,249 @@
+"""What ``train`` reads from a finished run, and the order it feeds it to the model.
+
+A run directory (``OUT/<lang>``, see README "Output format") gives:
+
+- the curriculum stages, ``train.<stage>.jsonl``, in the order of the run's
+  ``curriculum.stages`` (``train.jsonl`` as one stage named ``train`` when the run has no
+  curriculum);
+- the real held-out ``valid.jsonl`` (early stopping and the best checkpoint are chosen on it
+  alone) and the synthetic ``valid_synthetic.jsonl`` (watched, never chosen on);
+- the real training text (``train.jsonl`` rows of origin ``real``), whose word counts define the
+  rare and unseen words of rare-word recall, and all of ``train.jsonl`` for the from-scratch
+  sentencepiece model.
+
+Steps: ``train.max_steps`` (``--max-steps``) is split over the stages in proportion to their
+rows (each stage gets about as many passes), after the stages named in ``train.stage_steps``
+took their own; without it each stage gets ``train.epochs`` passes. Within a stage, each pass
+is a seeded shuffle of the stage's rows, cut into length-bucketed batches of at most
+``train.max_tokens`` padded tokens (rows x the longest side), in a seeded order; the batch of
+any step is a pure function of the seed, the data and the step, so a resumed run replays
+exactly the batches an uninterrupted one sees.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from translate_synth.backends.batching import token_batches
+from translate_synth.config import build_config, parse_override
+from translate_synth.emit import file_sha256
+from translate_synth.errors import UserError
+from translate_synth.text import stable_int
+
+BT_PREFIX = "<BT> "
+BUCKET_ROWS = 5000  # rows sorted by length together before they are cut into batches
+
+
+@dataclass
+class Stage:
+    name: str
+    file: str
+    pairs: list[tuple[str, str]]
+    origins: list[str]
+
+
+@dataclass
+class RunData:
+    run_dir: Path
+    cfg: object  # Config, train section resolved
+    src: str  # the language translated from
+    tgt: str  # ... and into
+    stages: list[Stage]
+    valid: list[tuple[str, str]]
+    valid_synthetic: list[tuple[str, str]]
+    real_target_texts: list[str]  # real training text in the target language (rare words)
+    train_texts: list[str]  # every training sentence, both sides (scratch sentencepiece)
+    shas: dict = field(default_factory=dict)  # file -> sha256 of what was read
+
+
+def _jsonl(path: Path) -> list[dict]:
+    rows = []
+    try:
+        fh = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing; the run directory is incomplete: rerun `translate-synth "
+                        "run` (or `refilter`) to write it") from None
+    with fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise UserError(f"{path}:{n}: not JSON ({e}); the run directory is damaged: "
+                                "rerun `translate-synth run`") from None
+            if not isinstance(r, dict) or not isinstance(r.get("source"), str) or \
+                    not isinstance(r.get("target"), str):
+                raise UserError(f"{path}:{n}: a row needs string fields source and target "
+                                "(README, Output format)")
+            rows.append(r)
+    return rows
+
+
+def train_overrides(sets) -> list:
+    """``--set`` items (and ``(item, flag)`` pairs) for train: ``train.*`` only."""
+    out = []
+    for item in sets:
+        text, origin = item if isinstance(item, tuple) else (item, f"--set {item}")
+        path, _ = parse_override(text, origin)
+        if path[0] != "train":
+            hint = ("`translate-synth refilter RUN --set ...` re-decides the run's files"
+                    if path[0] in ("curriculum", "filters", "collapse") else
+                    "`translate-synth run` makes a run with it")
+            raise UserError(f"{origin}: train takes train.* settings only; '{'.'.join(path)}' "
+                            f"is a setting of the run ({hint})")
+        out.append(item)
+    return out
+
+
+def load_run(run_dir: Path, sets=()) -> RunData:
+    """The run's resolved config with ``train.*`` overrides, its stages and valid sets."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise UserError(f"{run_dir}: no such run directory; give OUT/<lang> of a finished "
+                        "`translate-synth run`")
+    man = run_dir / "manifest.json"
+    if not man.is_file():
+        raise UserError(f"{run_dir}: not a finished run (no manifest.json); give OUT/<lang> of a "
+                        "finished `translate-synth run`")
+    try:
+        manifest = json.loads(man.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"{man}: not valid JSON ({e}); rerun `translate-synth run`") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), dict):
+        raise UserError(f"{man}: no resolved config in the manifest; rerun `translate-synth run`")
+    raw = {k: v for k, v in manifest["config"].items() if k != "output"}
+    cfg = build_config(raw, f"{man} config", overrides=train_overrides(sets))
+    t = cfg.train
+    src, tgt = (cfg.lang, cfg.source_lang) if t.reverse else (cfg.source_lang, cfg.lang)
+    cur = cfg.curriculum
+
+    vs = run_dir / "valid_synthetic.jsonl"
+    if not vs.is_file():
+        raise UserError(f"{run_dir}: no valid_synthetic.jsonl (the run held out no synthetic "
+                        "rows): train watches the model on it; add it with `translate-synth "
+                        f"refilter {run_dir} --set curriculum.valid_synthetic=0.05`")
+    shas = {}
+
+    def read(name: str) -> list[dict]:
+        p = run_dir / name
+        rows = _jsonl(p)
+        shas[name] = file_sha256(p)
+        return rows
+
+    def pair(r: dict, tag: bool) -> tuple[str, str]:
+        s, g = r["source"], r["target"]
+        if r.get("origin") == "bt":
+            if s.startswith(BT_PREFIX) and (t.reverse or not tag):
+                s = s[len(BT_PREFIX):]
+            elif tag and not t.reverse and not s.startswith(BT_PREFIX):
+                s = BT_PREFIX + s
+        return (g, s) if t.reverse else (s, g)
+
+    stages = []
+    if cur.enabled and cur.stages:
+        names = [s.name for s in cur.stages]
+    else:
+        names = ["train"]
+    for name in names:
+        file = "train.jsonl" if name == "train" and not (cur.enabled and cur.stages) \
+            else f"train.{name}.jsonl"
+        rows = read(file)
+        stages.append(Stage(name, file, [pair(r, cur.tag_bt) for r in rows],
+                            [r.get("origin", "?") for r in rows]))
+    unknown = set(t.stage_steps) - set(names)
+    if unknown:
+        raise UserError(f"train.stage_steps: no stage {sorted(unknown)[0]!r} in this run (its "
+                        f"stages, in order: {', '.join(names)})")
+    if not any(s.pairs for s in stages):
+        files = ", ".join(s.file for s in stages)
+        raise UserError(f"{run_dir}: every training stage is empty ({files}): nothing to train on")
+    valid = [pair(r, False) for r in read("valid.jsonl")]
+    if not valid:
+        raise UserError(f"{run_dir}/valid.jsonl has no rows: train chooses its best checkpoint "
+                        "on the real valid set; rerun `translate-synth run` with split.valid > 0")
+    valid_syn = [pair(r, cur.tag_bt) for r in read("valid_synthetic.jsonl")]
+    if not valid_syn:
+        raise UserError(f"{vs}: no rows (the run accepted no synthetic row to hold out); "
+                        "train watches the model on it: `translate-synth refilter "
+                        f"{run_dir} --set curriculum.valid_synthetic=0.05` after loosening "
+                        "the filters, or rerun with more data")
+    flat = read("train.jsonl") if (run_dir / "train.jsonl").is_file() else \
+        [r for s in stages for r in ({"source": a, "target": b, "origin": o}
+                                     for (a, b), o in zip(s.pairs, s.origins))]
+    real = [pair(r, False) for r in flat if r.get("origin") == "real"]
+    texts = []
+    for r in flat:
+        s, g = pair(r, cur.tag_bt)
+        texts += [s, g]
+    return RunData(run_dir, cfg, src, tgt, stages, valid, valid_syn, [g for _, g in real],
+                   texts, shas)
+
+
+def allocate_steps(sizes: list[int], names: list[str], total: int | None, fixed: dict,
+                   epoch_batches: list[int], epochs: float) -> list[int]:
+    """Steps per stage: ``fixed`` ones first, the rest of ``total`` by rows (largest remainder);
+    without a total, ``epochs`` passes of each stage. Empty stages get none."""
+    if total is None:
+        return [fixed.get(n, math.ceil(epochs * b)) if s else 0
+                for n, s, b in zip(names, sizes, epoch_batches)]
+    taken = sum(fixed.get(n, 0) for n in names)
+    if taken > total:
+        raise UserError(f"train.stage_steps asks for {taken} steps, more than train.max_steps "
+                        f"{total}: lower one of them")
+    rest = total - taken
+    free = [i for i, n in enumerate(names) if n not in fixed and sizes[i]]
+    out = [fixed.get(n, 0) for n in names]
+    weight = sum(sizes[i] for i in free)
+    if not free or not weight:
+        return out
+    share = [rest * sizes[i] / weight for i in free]
+    floor = [int(x) for x in share]
+    left = rest - sum(floor)
+    for j in sorted(range(len(free)), key=lambda j: (-(share[j] - floor[j]), j))[:left]:
+        floor[j] += 1
+    for j, i in enumerate(free):
+        out[i] = floor[j]
+    return out
+
+
+def epoch_batches(lengths: np.ndarray, max_tokens: int, seed: int, stage: str,
+                  epoch: int) -> list[list[int]]:
+    """The batches of one pass over a stage: a seeded shuffle, sorted by length in buckets of
+    ``BUCKET_ROWS``, cut at ``max_tokens`` padded tokens, in a seeded order."""
+    rng = np.random.default_rng(stable_int(seed, "train-batches", stage, epoch))
+    perm = rng.permutation(len(lengths))
+    cut = token_batches(lengths[perm].tolist(), max_tokens, max_tokens, window=BUCKET_ROWS)
+    batches = [perm[b].tolist() for b in cut]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+class StageStream:
+    """The batches of one stage, pass after pass: ``next()`` gives (epoch, row indices);
+    ``skip(n)`` jumps over n batches (a resume)."""
+
+    def __init__(self, lengths: np.ndarray, max_tokens: int, seed: int, stage: str):
+        self.lengths, self.max_tokens, self.seed, self.stage = lengths, max_tokens, seed, stage
+        self.epoch, self._batches, self._i = -1, [], 0
+
+    def __next__(self) -> tuple[int, list[int]]:
+        if self._i >= len(self._batches):
+            self.epoch += 1
+            self._batches = epoch_batches(self.lengths, self.max_tokens, self.seed, self.stage,
+                                          self.epoch)
+            self._i = 0
+        b = self._batches[self._i]
+        self._i += 1
+        return self.epoch, b
+
+    def skip(self, n: int) -> None:
+        for _ in range(n):
+            next(self)
+
+    def batches_per_epoch(self) -> int:
+        return len(epoch_batches(self.lengths, self.max_tokens, self.seed, self.stage, 0))
