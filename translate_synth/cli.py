@@ -322,6 +322,54 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
         sys.exit(3)
 
 
+@main.command(epilog="\b\nExample (tiny and short):\n  translate-synth generations --lang pt "
+              "--rounds 2 --mix synthetic --model scratch --out gen-out\n"
+              "      --limit 40 --set train.max_steps=200")
+@click.option("--lang", help="target language: picks lang_configs/<lang>.yaml")
+@click.option("--config", "config", type=click.Path(), help="a config file instead of the shipped one")
+@click.option("--out", default="out", show_default=True,
+              help="output root: rounds go to OUT/gen/round-K/, the report to OUT/gen/")
+@click.option("--rounds", type=int, default=2, show_default=True,
+              help="rounds 0..K-1; round 0 synthesises with the configured model")
+@click.option("--mix", type=click.Choice(["hybrid", "synthetic"]), default="hybrid",
+              show_default=True, help="hybrid: real pairs in every round's training; synthetic: "
+              "none after round 0")
+@click.option("--model", default="scratch", show_default=True, metavar="scratch|ID|DIR",
+              help="what each round trains: the from-scratch baseline or a pretrained model to "
+                   "fine-tune (afresh every round)")
+@click.option("--limit", type=int, help="read at most N lines from each input")
+@click.option("--seed", type=int, help="seed for splits, sampling and training")
+@click.option("--set", "sets", multiple=True, metavar="KEY.PATH=VALUE",
+              help="override any config key, train.* included (e.g. train.max_steps=200)")
+@click.option("--no-cache", is_flag=True, help="do not read or write the translation cache")
+@click.option("--cache-dir", type=click.Path(), help="translation cache location (cache.dir)")
+@click.option("--quiet", is_flag=True, help="no progress bars or progress lines")
+def generations(lang, config, out, rounds, mix, model, limit, seed, sets, no_cache, cache_dir,
+                quiet):
+    """Synthesise, train, synthesise with what was trained: K rounds, then a report.
+
+    Each round writes OUT/gen/round-K/ (<lang>/ the run with its collapse.json, model-fwd/ and
+    model-rev/ the trained models, eval/eval.json the forward model on the real test set,
+    round.json when finished); OUT/gen/generations.{json,md,png} compare the rounds. A finished
+    round is not redone: run the same command again to resume or to add rounds.
+    """
+    if not lang and not config:
+        raise UserError("give --lang L (a shipped config) or --config FILE")
+    flag_sets = [("cache.enabled=false", "--no-cache")] if no_cache else []
+    cfg = resolve_config(lang, config, out, None, None, (), (), (), limit, seed, sets,
+                         cache_dir, flag_sets)
+    from translate_synth import progress
+    from translate_synth.generations import run_generations
+
+    progress.QUIET = quiet
+    rep = run_generations(cfg, Path(out), rounds, mix, model, log=progress.log)
+    for r in rep["table"]:
+        click.echo(f"round {r['round']}: real test chrF {r['real_test_chrf']:.1f}, synthetic "
+                   f"valid chrF {(r['synthetic_valid_chrf'] or 0):.1f}, "
+                   f"{len(r['alarms'])} collapse alarm(s)")
+    click.echo(f"generations: {Path(out) / 'gen' / 'generations.md'}")
+
+
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path())
 @click.option("--out", type=click.Path(), help="where to write report.* (default: the run dir, "

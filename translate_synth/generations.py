@@ -1,0 +1,312 @@
+"""``translate-synth generations``: close the loop. Synthesise, train, synthesise with what was
+trained, K times, and watch what happens to quality and diversity round by round.
+
+Round 0 is a normal ``run`` with the configured backend into ``OUT/gen/round-0/<lang>``. Every
+round k then trains two models on its run's curriculum (``train``: the forward model
+source_lang -> lang and, with ``train.reverse``, the reverse model lang -> source_lang, which
+back-translation and the round trip need), from scratch or fine-tuning ``--model ID`` afresh,
+and evaluates the forward model (``evaluate``) on the real test set. Round k+1 is a ``run`` of
+the same config whose model is round k's pair: ``model.backend: transformers``,
+``model.ids: {src-lang: round-k/model-fwd, lang-src: round-k/model-rev}``.
+
+Held-out sets stay fixed: every round reads the same real parallel data with the same seed and
+split settings, so its ``valid.jsonl``/``test.jsonl`` are round 0's (the split is a pure
+function of seed, inputs and split settings); each round checks their sha256 against round 0's
+and stops if they differ. Every model is evaluated on that one real test set; rare words are
+defined by the same real training text.
+
+``--mix hybrid``: every round's run keeps the configured curriculum (real + synthetic).
+``--mix synthetic``: from round 1 on, the run's curriculum is one stage ``synthetic``
+(real 0, synthetic 1), so the models of rounds >= 1 train on no real pair. The run of such a
+round still reads the real pairs: for the held-out split, the quality calibration, the filters'
+real-text overlap and the collapse monitor's real reference (so collapse metrics compare every
+round with the same real text), and a from-scratch model's sentencepiece vocabulary is learnt
+from all of ``train.jsonl`` (real text included). Only the translation model's training pairs
+are synthetic.
+
+Resumable by round: ``round-k/round.json`` is written last, with the round's identity (the
+settings of the whole experiment); a round that has it is kept, not redone. An unfinished round
+resumes its parts: the run from its journal (and the translation cache), a model with
+``train.json`` is kept, one with a checkpoint resumes. A finished round made with other
+settings is an error (choose another --out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+from translate_synth import progress
+from translate_synth.config import Config, build_config
+from translate_synth.emit import file_sha256, write_bytes, write_json
+from translate_synth.errors import UserError
+
+MIXES = ("hybrid", "synthetic")
+FORMAT = 1
+SYNTHETIC_STAGE = {"name": "synthetic", "real": 0.0, "synthetic": 1.0}
+RUN_ONLY = ("output", "cache", "executor", "tracking")  # not part of a round's identity
+
+
+def _raw(cfg: Config) -> dict:
+    return cfg.model_dump(mode="json")
+
+
+def identity(cfg: Config, mix: str, model: str) -> dict:
+    """What makes two experiments the same: the round-0 config (minus where files and caches
+    go), the mix and the model trained."""
+    raw = {k: v for k, v in _raw(cfg).items() if k not in RUN_ONLY}
+    blob = json.dumps(raw, sort_keys=True).encode()
+    return {"format": FORMAT, "lang": cfg.lang, "mix": mix, "model": model,
+            "config_sha256": hashlib.sha256(blob).hexdigest()}
+
+
+def round_config(cfg0: Config, k: int, mix: str, out_dir: Path,
+                 prev: dict | None) -> Config:
+    """Round k's run config: round 0's, written to ``out_dir``; from round 1 the previous
+    round's models; with ``mix`` synthetic, one synthetic-only curriculum stage."""
+    raw = {k2: v for k2, v in _raw(cfg0).items() if k2 != "output"}
+    if k >= 1:
+        src, lang = cfg0.source_lang, cfg0.lang
+        raw["model"] = {**raw["model"], "backend": "transformers", "id": None,
+                        "family": "auto", "revision": None,
+                        "ids": {f"{src}-{lang}": prev["models"]["forward"]["dir"],
+                                f"{lang}-{src}": prev["models"]["reverse"]["dir"]}}
+        if mix == "synthetic":
+            raw["curriculum"] = {**raw["curriculum"], "enabled": True,
+                                 "stages": [dict(SYNTHETIC_STAGE)]}
+    cfg = build_config(raw, f"<generations round {k}>", "")
+    # the command line may send outputs anywhere, a config may not: set as `run --out` does
+    return cfg.model_copy(update={"output": cfg.output.model_copy(update={"dir": str(out_dir)})})
+
+
+def _read_json(p: Path):
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _heldout(run_dir: Path) -> dict:
+    return {name: file_sha256(run_dir / f"{name}.jsonl") for name in ("valid", "test")}
+
+
+def _train(run_dir: Path, model: str, out: Path, reverse: bool, log) -> dict:
+    from translate_synth.train.trainer import train_model
+
+    done = _read_json(out / "train.json")
+    if done is not None:
+        log(f"generations: {out} is trained (train.json): kept")
+        return done
+    resume = (out / "checkpoints" / "LATEST").is_file()
+    return train_model(run_dir, model, out, [f"train.reverse={'true' if reverse else 'false'}"],
+                       resume=resume, log=log)
+
+
+def _side_metrics(side: dict) -> dict:
+    syn = side.get("synthetic") or {}
+    return {"distinct1": syn.get("distinct1"), "distinct2": syn.get("distinct2"),
+            "distinct3": syn.get("distinct3"), "distinct2_ratio": side.get("distinct2_ratio"),
+            "rare_coverage": side.get("rare_coverage"),
+            "rare_coverage_ratio": side.get("rare_coverage_ratio"),
+            "skipped": side.get("skipped")}
+
+
+def round_metrics(run_dir: Path, ev: dict, fwd: dict, rev: dict) -> dict:
+    """The numbers the report shows for one round, from eval.json, collapse.json, train.json."""
+    key = f"{ev['run']['source_lang']}-{ev['run']['lang']}"
+    sets = ev["directions"][key]["sets"]
+    test, vs = sets.get("test") or {}, sets.get("valid_synthetic") or {}
+    col = _read_json(run_dir / "collapse.json") or {}
+    rw = test.get("rare_words") or {}
+    best = {n: ((s.get("best") or {}).get("real") or {}).get("chrf") for n, s in
+            (("forward", fwd), ("reverse", rev))}
+    return {
+        "real_test": {**(test.get("scores") or {}), "rows": test.get("rows")},
+        "synthetic_valid": {**(vs.get("scores") or {}), "rows": vs.get("rows")},
+        "rare_word_recall": {c: (rw.get(c) or {}).get("recall") for c in
+                             ("rare", "unseen", "frequent")},
+        "train_best_real_valid_chrf": best,
+        "collapse": {s: _side_metrics(v) for s, v in (col.get("sides") or {}).items()},
+        "alarms": col.get("alarms") or [],
+        "divergence_alarms": {n: s.get("alarms") or [] for n, s in
+                              (("forward", fwd), ("reverse", rev))},
+    }
+
+
+def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
+                    log=progress.log, restart_run: bool = False) -> dict:
+    """Run (or resume) ``rounds`` rounds into ``out/gen``; return ``generations.json``."""
+    from translate_synth.evaluate import evaluate
+    from translate_synth.executors import run as run_executor
+
+    if mix not in MIXES:
+        raise UserError(f"--mix {mix}: hybrid or synthetic")
+    if rounds < 1:
+        raise UserError(f"--rounds {rounds}: at least 1 (round 0 is the configured model)")
+    if not model or not str(model).strip():
+        raise UserError("--model: scratch, a hub id or a local model directory")
+    root = Path(out) / "gen"
+    ident = identity(cfg0, mix, model)
+    done_rounds: list[dict] = []
+    heldout0 = None
+    for k in range(rounds):
+        rdir = root / f"round-{k}"
+        done = _read_json(rdir / "round.json")
+        if done is not None:
+            if done.get("identity") != ident:
+                raise UserError(
+                    f"{rdir} is a finished round of other settings ({_diff(done.get('identity'), ident)}): "
+                    f"choose another --out, or remove {root} to start over")
+            log(f"generations: round {k} finished earlier: kept ({rdir / 'round.json'})")
+            heldout0 = heldout0 or done["heldout"]
+            done_rounds.append(done)
+            write_report(root, ident, done_rounds)
+            continue
+        prev = done_rounds[-1] if done_rounds else None
+        cfg = round_config(cfg0, k, mix, rdir, prev)
+        log(f"generations: round {k}: synthesise with "
+            f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
+        result = run_executor(cfg, rdir, log=log, restart=restart_run)
+        run_dir = Path(result.out_dir)
+        held = _heldout(run_dir)
+        if heldout0 is None:
+            heldout0 = held
+        elif held != heldout0:
+            raise UserError(f"{run_dir}: its valid/test sets differ from round 0's; the held-out "
+                            "sets must stay fixed across rounds (same data, seed and split)")
+        log(f"generations: round {k}: train {cfg.source_lang}->{cfg.lang} and "
+            f"{cfg.lang}->{cfg.source_lang} ({model})")
+        fwd = _train(run_dir, model, rdir / "model-fwd", False, log)
+        rev = _train(run_dir, model, rdir / "model-rev", True, log)
+        log(f"generations: round {k}: evaluate on the real test set")
+        ev = evaluate(str(rdir / "model-fwd"), run_dir, rdir / "eval", split="test",
+                      direction="forward", cache_dir=cfg.cache.dir,
+                      no_cache=not cfg.cache.enabled, log=log)
+        rec = {
+            "round": k, "identity": ident, "run_dir": str(run_dir),
+            "synthesised_with": "configured" if k == 0 else f"round-{k - 1}",
+            "curriculum": [s.name for s in cfg.curriculum.stages]
+            if cfg.curriculum.enabled else ["train"],
+            "heldout": held,
+            "models": {"forward": {"dir": str((rdir / "model-fwd").resolve()),
+                                   "steps": fwd.get("steps"), "stopped": fwd.get("stopped")},
+                       "reverse": {"dir": str((rdir / "model-rev").resolve()),
+                                   "steps": rev.get("steps"), "stopped": rev.get("stopped")}},
+            "eval": str(rdir / "eval" / "eval.json"),
+            "metrics": round_metrics(run_dir, ev, fwd, rev),
+        }
+        write_json(rdir / "round.json", rec)  # last: the round is finished
+        done_rounds.append(rec)
+        write_report(root, ident, done_rounds)
+    return _read_json(root / "generations.json")
+
+
+def _diff(a, b) -> str:
+    if not isinstance(a, dict):
+        return "no identity"
+    keys = [k for k in b if a.get(k) != b.get(k)]
+    return ", ".join(f"{k} {a.get(k)!r} here, {b.get(k)!r} now" for k in keys) or "format"
+
+
+# ---------------------------------------------------------------- the report
+
+def _f(x, nd=1, pct=False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{100 * x:.{nd}f} %" if pct else f"{x:.{nd}f}"
+
+
+def write_report(root: Path, ident: dict, rounds: list[dict]) -> dict:
+    rows = []
+    for r in rounds:
+        m = r["metrics"]
+        tgt = m["collapse"].get("target") or {}
+        rows.append({
+            "round": r["round"], "synthesised_with": r["synthesised_with"],
+            "curriculum": r["curriculum"],
+            "real_test_chrf": m["real_test"].get("chrf"),
+            "real_test_bleu": m["real_test"].get("bleu"),
+            "synthetic_valid_chrf": m["synthetic_valid"].get("chrf"),
+            "rare_word_recall": m["rare_word_recall"].get("rare"),
+            "target_distinct2": tgt.get("distinct2"),
+            "target_distinct2_ratio": tgt.get("distinct2_ratio"),
+            "target_rare_coverage": tgt.get("rare_coverage"),
+            "target_rare_coverage_ratio": tgt.get("rare_coverage_ratio"),
+            "alarms": [f"{a['side']}:{a['metric']}={a['value']}" for a in m["alarms"]],
+            "divergence_alarms": sum(len(v) for v in m["divergence_alarms"].values()),
+        })
+    report = {"format": FORMAT, "kind": "translate-synth generations", **ident,
+              "heldout": rounds[0]["heldout"] if rounds else None,
+              "heldout_note": "every round's valid.jsonl/test.jsonl is round 0's (sha256 "
+                              "checked); every model is evaluated on round 0's real test set",
+              "table": rows, "rounds": rounds}
+    write_json(root / "generations.json", report)
+    write_bytes(root / "generations.md", _md(report).encode("utf-8"))
+    write_bytes(root / "generations.png", _plot(report))
+    return report
+
+
+def _md(rep: dict) -> str:
+    lines = [f"# Generations: {rep['lang']}, mix {rep['mix']}, model {rep['model']}", "",
+             "Each round trains on its run's emitted data; the next round synthesises with "
+             "those models. Scores: the forward model on round 0's real test set "
+             "(`eval/eval.json` of each round); diversity: the target side of the round's "
+             "accepted synthetic text (`collapse.json`).", "",
+             "| round | synthesised with | real test chrF | BLEU | synthetic valid chrF | "
+             "rare-word recall | distinct-2 (ratio) | rare coverage (ratio) | alarms |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rep["table"]:
+        lines.append(
+            f"| {r['round']} | {r['synthesised_with']} | {_f(r['real_test_chrf'])} | "
+            f"{_f(r['real_test_bleu'])} | {_f(r['synthetic_valid_chrf'])} | "
+            f"{_f(r['rare_word_recall'], pct=True)} | {_f(r['target_distinct2'], 3)} "
+            f"({_f(r['target_distinct2_ratio'], 2)}) | {_f(r['target_rare_coverage'], 3)} "
+            f"({_f(r['target_rare_coverage_ratio'], 2)}) | {len(r['alarms'])} |")
+    lines += ["", "## Alarms by round", ""]
+    for r in rep["table"]:
+        a = ", ".join(r["alarms"]) or "none"
+        lines.append(f"- round {r['round']}: collapse: {a}; training divergence alarms: "
+                     f"{r['divergence_alarms']}")
+    lines += ["", rep["heldout_note"] + ".", ""]
+    return "\n".join(lines)
+
+
+def _plot(rep: dict) -> bytes:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = rep["table"]
+    xs = [r["round"] for r in t]
+
+    def ys(key, scale=1.0):
+        return [float("nan") if r[key] is None else r[key] * scale for r in t]
+
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True)
+    a1.plot(xs, ys("real_test_chrf"), "o-", label="real test chrF")
+    a1.plot(xs, ys("synthetic_valid_chrf"), "s--", label="synthetic valid chrF")
+    a1.plot(xs, ys("rare_word_recall", 100), "^:", label="rare-word recall (%)")
+    for r in t:
+        if r["alarms"]:
+            a1.axvline(r["round"], color="tab:red", alpha=0.3)
+    a1.set_ylabel("score")
+    a1.legend(fontsize=8)
+    a1.set_title(f"{rep['lang']}: mix {rep['mix']}, model {rep['model']} "
+                 "(red: a collapse alarm)", fontsize=9)
+    a2.plot(xs, ys("target_distinct2"), "o-", label="distinct-2 (synthetic target)")
+    a2.plot(xs, ys("target_distinct2_ratio"), "o:", label="distinct-2 ratio to real")
+    a2.plot(xs, ys("target_rare_coverage"), "s-", label="rare-token coverage")
+    a2.plot(xs, ys("target_rare_coverage_ratio"), "s:", label="rare coverage ratio to real")
+    a2.set_xlabel("round")
+    a2.set_xticks(xs)
+    a2.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
