@@ -123,7 +123,20 @@ def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corp
     assert res.exit_code == 0, res.output
     assert "round 1: real test chrF" in res.output
 
-    # other settings on the same --out: one line, exit 2
+    # a round interrupted after its training: the models are kept, the rest is finished
+    (g / "round-1/round.json").unlink()
+    monkeypatch.undo()
+    monkeypatch.setattr("translate_synth.train.trainer.train_model", boom)
+    res = _gen(cfg, out, 2)
+    assert res.exit_code == 0, res.output
+    assert json.loads((g / "round-1/round.json").read_text())["metrics"] == r1["metrics"]
+
+    # other settings on the same --out: one line, exit 2 (a finished round, an unfinished one)
+    (g / "round-2").mkdir()
+    (g / "round-2/started.json").write_text(json.dumps({"identity": {"mix": "hybrid"}}))
+    res = _gen(cfg, out, 3)
+    assert res.exit_code == 2
+    assert "unfinished round of other settings" in res.output
     res = _gen(cfg, out, 2, mix="hybrid")
     assert res.exit_code == 2
     assert "finished round of other settings" in res.output and "mix" in res.output

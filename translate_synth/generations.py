@@ -28,7 +28,7 @@ Resumable by round: ``round-k/round.json`` is written last, with the round's ide
 settings of the whole experiment); a round that has it is kept, not redone. An unfinished round
 resumes its parts: the run from its journal (and the translation cache), a model with
 ``train.json`` is kept, one with a checkpoint resumes. A finished round made with other
-settings is an error (choose another --out).
+settings is an error (choose another --out), and so is an unfinished one (``started.json``).
 """
 
 from __future__ import annotations
@@ -164,6 +164,13 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
             done_rounds.append(done)
             write_report(root, ident, done_rounds)
             continue
+        started = _read_json(rdir / "started.json")
+        if started is not None and started.get("identity") != ident:
+            raise UserError(
+                f"{rdir} is an unfinished round of other settings "
+                f"({_diff(started.get('identity'), ident)}): choose another --out, or remove "
+                f"{root} to start over")
+        write_json(rdir / "started.json", {"round": k, "identity": ident})
         prev = done_rounds[-1] if done_rounds else None
         cfg = round_config(cfg0, k, mix, rdir, prev)
         log(f"generations: round {k}: synthesise with "
