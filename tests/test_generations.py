@@ -45,12 +45,12 @@ def _config(tmp_path: Path, tiny_nllb, sw_corpus) -> Path:
     return p
 
 
-def _gen(cfg: Path, out: Path, rounds: int, mix: str = "synthetic"):
+def _gen(cfg: Path, out: Path, rounds: int, mix: str = "synthetic", *extra):
     args = ["generations", "--config", str(cfg), "--out", str(out), "--rounds", str(rounds),
             "--mix", mix, "--model", "scratch", "--quiet", "--cache-dir", str(out / "cache")]
     for s in TRAIN:
         args += ["--set", s]
-    return CliRunner().invoke(main, args)
+    return CliRunner().invoke(main, args + list(extra))
 
 
 def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corpus, monkeypatch):
@@ -140,3 +140,15 @@ def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corp
     res = _gen(cfg, out, 2, mix="hybrid")
     assert res.exit_code == 2
     assert "finished round of other settings" in res.output and "mix" in res.output
+
+
+def test_a_round_that_keeps_no_synthetic_row_stops_the_loop_exit_3(tmp_path, tiny_nllb, sw_corpus):
+    cfg = _config(tmp_path, tiny_nllb, sw_corpus)
+    out = tmp_path / "exp"
+    res = _gen(cfg, out, 2, "hybrid", "--set", "filters=[{type: rt_chrf, min: 100.5}]")
+    assert res.exit_code == 3, res.output
+    assert "round 0: the run kept no synthetic row" in res.output
+    rep = json.loads((out / "gen/generations.json").read_text())
+    assert rep["stopped"]["round"] == 0 and rep["table"] == []
+    assert not (out / "gen/round-0/round.json").exists()
+    assert "Stopped: round 0" in (out / "gen/generations.md").read_text()

@@ -359,10 +359,14 @@ def generations(lang, config, out, rounds, mix, model, limit, seed, sets, no_cac
     cfg = resolve_config(lang, config, out, None, None, (), (), (), limit, seed, sets,
                          cache_dir, flag_sets)
     from translate_synth import progress
-    from translate_synth.generations import run_generations
+    from translate_synth.generations import GenerationsStopped, run_generations
 
     progress.QUIET = quiet
-    rep = run_generations(cfg, Path(out), rounds, mix, model, log=progress.log)
+    try:
+        rep = run_generations(cfg, Path(out), rounds, mix, model, log=progress.log)
+    except GenerationsStopped as e:  # a result, not an input error: the report is written
+        click.echo(f"error: {e} (report: {Path(out) / 'gen' / 'generations.md'})", err=True)
+        sys.exit(3)
     for r in rep["table"]:
         click.echo(f"round {r['round']}: real test chrF {r['real_test_chrf']:.1f}, synthetic "
                    f"valid chrF {(r['synthetic_valid_chrf'] or 0):.1f}, "

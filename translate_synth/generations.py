@@ -62,6 +62,12 @@ def identity(cfg: Config, mix: str, model: str) -> dict:
             "config_sha256": hashlib.sha256(blob).hexdigest()}
 
 
+def round_identity(base: dict, k: int) -> dict:
+    """Round 0 does not depend on the mix (the real pairs are in its training either way): a
+    finished round 0 may be shared by a hybrid and a synthetic experiment."""
+    return {kk: v for kk, v in base.items() if not (k == 0 and kk == "mix")}
+
+
 def round_config(cfg0: Config, k: int, mix: str, out_dir: Path,
                  prev: dict | None) -> Config:
     """Round k's run config: round 0's, written to ``out_dir``; from round 1 the previous
@@ -90,6 +96,19 @@ def _read_json(p: Path):
 
 def _heldout(run_dir: Path) -> dict:
     return {name: file_sha256(run_dir / f"{name}.jsonl") for name in ("valid", "test")}
+
+
+class GenerationsStopped(UserError):
+    """A round's run kept no synthetic row: nothing to train the next models on."""
+
+
+def _synthetic_rows(run_dir: Path) -> int:
+    n = 0
+    with open(run_dir / "train.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip() and json.loads(line).get("origin") != "real":
+                n += 1
+    return n
 
 
 def _train(run_dir: Path, model: str, out: Path, reverse: bool, log) -> dict:
@@ -148,11 +167,12 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
     if not model or not str(model).strip():
         raise UserError("--model: scratch, a hub id or a local model directory")
     root = Path(out) / "gen"
-    ident = identity(cfg0, mix, model)
+    base = identity(cfg0, mix, model)
     done_rounds: list[dict] = []
     heldout0 = None
     for k in range(rounds):
         rdir = root / f"round-{k}"
+        ident = round_identity(base, k)
         done = _read_json(rdir / "round.json")
         if done is not None:
             if done.get("identity") != ident:
@@ -162,7 +182,7 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
             log(f"generations: round {k} finished earlier: kept ({rdir / 'round.json'})")
             heldout0 = heldout0 or done["heldout"]
             done_rounds.append(done)
-            write_report(root, ident, done_rounds)
+            write_report(root, base, done_rounds)
             continue
         started = _read_json(rdir / "started.json")
         if started is not None and started.get("identity") != ident:
@@ -177,6 +197,16 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
             f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
         result = run_executor(cfg, rdir, log=log, restart=restart_run)
         run_dir = Path(result.out_dir)
+        syn = _synthetic_rows(run_dir)
+        if not syn:
+            reason = (f"round {k}: the run kept no synthetic row (see {run_dir / 'stats.json'} "
+                      "and candidates.jsonl): "
+                      + ("the configured model's output did not pass the filters" if k == 0 else
+                         f"round {k - 1}'s models are too weak to synthesise through the "
+                         "filters") + "; the loop stops here")
+            log(f"generations: {reason}")
+            write_report(root, base, done_rounds, stopped={"round": k, "reason": reason})
+            raise GenerationsStopped(reason)
         held = _heldout(run_dir)
         if heldout0 is None:
             heldout0 = held
@@ -206,7 +236,7 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         }
         write_json(rdir / "round.json", rec)  # last: the round is finished
         done_rounds.append(rec)
-        write_report(root, ident, done_rounds)
+        write_report(root, base, done_rounds)
     return _read_json(root / "generations.json")
 
 
@@ -225,7 +255,7 @@ def _f(x, nd=1, pct=False) -> str:
     return f"{100 * x:.{nd}f} %" if pct else f"{x:.{nd}f}"
 
 
-def write_report(root: Path, ident: dict, rounds: list[dict]) -> dict:
+def write_report(root: Path, ident: dict, rounds: list[dict], stopped: dict | None = None) -> dict:
     rows = []
     for r in rounds:
         m = r["metrics"]
@@ -245,6 +275,7 @@ def write_report(root: Path, ident: dict, rounds: list[dict]) -> dict:
             "divergence_alarms": sum(len(v) for v in m["divergence_alarms"].values()),
         })
     report = {"format": FORMAT, "kind": "translate-synth generations", **ident,
+              "stopped": stopped,
               "heldout": rounds[0]["heldout"] if rounds else None,
               "heldout_note": "every round's valid.jsonl/test.jsonl is round 0's (sha256 "
                               "checked); every model is evaluated on round 0's real test set",
@@ -276,6 +307,8 @@ def _md(rep: dict) -> str:
         a = ", ".join(r["alarms"]) or "none"
         lines.append(f"- round {r['round']}: collapse: {a}; training divergence alarms: "
                      f"{r['divergence_alarms']}")
+    if rep.get("stopped"):
+        lines += ["", f"Stopped: {rep['stopped']['reason']}."]
     lines += ["", rep["heldout_note"] + ".", ""]
     return "\n".join(lines)
 
