@@ -42,6 +42,16 @@ def tiny_nllb(tiny_root):
 
 
 @pytest.fixture(scope="session")
+def tiny_mbart50(tiny_root):
+    return tiny_models.make_tiny_mbart50(tiny_root / "mbart50")
+
+
+@pytest.fixture(scope="session")
+def tiny_t5(tiny_root):
+    return tiny_models.make_tiny_t5(tiny_root / "t5")
+
+
+@pytest.fixture(scope="session")
 def toy_pairs():
     """Generated English/Swahili pairs in the tiny models' vocabulary."""
     return tiny_models.toy_parallel(n=120, seed=1)

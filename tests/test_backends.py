@@ -2,7 +2,6 @@
 
 import pytest
 
-import tiny_models
 from translate_synth.backends import make_translator
 from translate_synth.backends.hf import TransformersTranslator
 from translate_synth.config import Decoding, build_config
@@ -10,16 +9,6 @@ from translate_synth.errors import UserError
 
 GREEDY = Decoding(beam_size=1, max_new_tokens=8, batch_size=4)
 TEXTS = ["the child reads a book", "my mother", "the farmer sells fish today"]
-
-
-@pytest.fixture(scope="session")
-def tiny_mbart50(tiny_root):
-    return tiny_models.make_tiny_mbart50(tiny_root / "mbart50-backends")
-
-
-@pytest.fixture(scope="session")
-def tiny_t5(tiny_root):
-    return tiny_models.make_tiny_t5(tiny_root / "t5-backends")
 
 
 def _tr(model_dir, **model):

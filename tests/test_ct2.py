@@ -5,22 +5,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-import tiny_models
 from translate_synth.backends import make_translator
 from translate_synth.cli import main
 from translate_synth.config import Decoding, build_config
 
 TEXTS = ["The child eats food.", "Hello, world!", "A much longer sentence about many things."]
-
-
-@pytest.fixture(scope="session")
-def tiny_mbart50(tiny_root):
-    return tiny_models.make_tiny_mbart50(tiny_root / "mbart50-ct2")
-
-
-@pytest.fixture(scope="session")
-def tiny_t5(tiny_root):
-    return tiny_models.make_tiny_t5(tiny_root / "t5-ct2")
 
 
 def _pair(model_dir, tmp_path, **model):
