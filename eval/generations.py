@@ -42,6 +42,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -76,7 +77,10 @@ def write_inputs(d: Path, n_real: int, n_mono: int, n_test: int) -> dict:
             "test": test}
 
 
-def config(d: Path, seed: int, device: str) -> Path:
+LOOSE_FILTERS = [{"type": "length_ratio", "min": 0.2, "max": 5.0}]
+
+
+def config(d: Path, seed: int, device: str, loose: bool) -> Path:
     import yaml
 
     cfg = {"lang": "pt", "source_lang": "en", "seed": seed,
@@ -89,7 +93,9 @@ def config(d: Path, seed: int, device: str) -> Path:
            "synthesis": {"paraphrase": {"enabled": False},
                          "decoding": {"beam_size": 1, "max_new_tokens": 160}},
            "split": {"valid": 40, "test": 40}}
-    p = d / f"pt.seed{seed}.yaml"
+    if loose:
+        cfg["filters"] = LOOSE_FILTERS
+    p = d / f"pt.seed{seed}{'.loose' if loose else ''}.yaml"
     p.write_text(yaml.safe_dump(cfg))
     return p
 
@@ -118,7 +124,12 @@ def main(argv=None) -> int:
     ap.add_argument("--shape", choices=list(SHAPES), default="small")
     ap.add_argument("--model", default="scratch", help="scratch or a pretrained ID to fine-tune")
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--loose-filters", action="store_true",
+                    help="only a length-ratio filter (0.2-5): lets weak models' output through, "
+                         "to study training on it; default: the tool's default filters")
+    ap.add_argument("--evals", type=int, default=4, help="validations per training")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default; "
+                    "1 is faster for small models on a busy CPU)")
     ap.add_argument("--work", type=Path, default=None, help="work dir (kept; resumable)")
     ap.add_argument("--out-json", type=Path, default=HERE / "generations.json")
     ap.add_argument("--out-md", type=Path, default=HERE / "generations.md")
@@ -129,7 +140,7 @@ def main(argv=None) -> int:
     if a.threads:
         torch.set_num_threads(a.threads)
     from translate_synth.evaluate import corpus_scores, metric_args, paired_significance
-    from translate_synth.generations import run_generations
+    from translate_synth.generations import GenerationsStopped, run_generations
     from translate_synth.config import load_config
     from translate_synth.train.trainer import train_model
 
@@ -139,23 +150,33 @@ def main(argv=None) -> int:
     test = inputs.pop("test")
     refs = [p for _, p in test]
     cache = work / "cache"
-    train_sets = [f"train.max_steps={a.max_steps}", f"train.eval_every={max(a.max_steps // 4, 1)}",
-                  "train.eval_max_rows=40", "train.eval_max_new_tokens=160",
+    train_sets = [f"train.max_steps={a.max_steps}", f"train.eval_every={max(a.max_steps // a.evals, 1)}",
+                  "train.eval_max_rows=40", "train.eval_max_new_tokens=128",
                   f"train.device={a.device}", "curriculum.valid_synthetic=40",
                   *SHAPES[a.shape if a.model == "scratch" else "default"]]
     log = (lambda m: print(f"[gen-eval] {m}", file=sys.stderr, flush=True))
     results = {"seeds": {}}
     for seed in a.seeds:
-        cfg_path = config(work / "data", seed, a.device)
+        cfg_path = config(work / "data", seed, a.device, a.loose_filters)
         per: dict = {"systems": {}}
         hyps: dict[str, list[str]] = {}
         args = None
         for mix in a.mixes:
             out = work / f"seed{seed}-{mix}"
             cfg = load_config(cfg_path, train_sets + [f"cache.dir='{cache}'"])
+            first = work / f"seed{seed}-{a.mixes[0]}" / "gen" / "round-0"
+            if mix != a.mixes[0] and (first / "round.json").is_file() and \
+                    not (out / "gen" / "round-0").exists():
+                # round 0 does not depend on the mix: share it (its models stay in `first`)
+                shutil.copytree(first, out / "gen" / "round-0")
             ts = time.perf_counter()
-            rep = run_generations(cfg, out, a.rounds, mix, a.model, log=log)
+            try:
+                rep = run_generations(cfg, out, a.rounds, mix, a.model, log=log)
+            except GenerationsStopped as e:
+                log(str(e))
+                rep = json.loads((out / "gen" / "generations.json").read_text())
             per[f"{mix}_seconds"] = round(time.perf_counter() - ts, 1)
+            per[f"{mix}_stopped"] = rep.get("stopped")
             for r in rep["rounds"]:
                 name = f"{mix}/round-{r['round']}"
                 h, ecfg = translate_test(Path(r["models"]["forward"]["dir"]),
@@ -187,19 +208,33 @@ def main(argv=None) -> int:
                 pairs.append((f"{mix}/round-{last}", f"{mix}/round-0"))
         per["paired"] = {}
         for m, b in pairs:
+            if m not in hyps or b not in hyps:
+                per["paired"][f"{m} vs {b}"] = None  # a loop stopped before that round
+                continue
             sig = paired_significance(hyps[m], hyps[b], refs, args, "bs")
             per["paired"][f"{m} vs {b}"] = {
-                k: {x: v[x] for x in ("model", "baseline", "difference", "p_value")}
-                for k, v in sig["metrics"].items()}
+                **{k: {x: v[x] for x in ("model", "baseline", "difference", "p_value")}
+                   for k, v in sig["metrics"].items()},
+                "identical_rows": sum(x == y for x, y in zip(hyps[m], hyps[b]))}
             per["paired_signature"] = sig["metrics"]["chrf"]["signature"]
         results["seeds"][str(seed)] = per
         log(f"seed {seed} done at {time.perf_counter() - t0:.0f} s")
+        finish(results, a, inputs, train_sets, work, t0)  # after every seed: a partial grid
+    print(markdown(results))
+    return 0
 
-    # across seeds
+
+def finish(results: dict, a, inputs: dict, train_sets: list, work: Path, t0: float) -> None:
+    import torch
+
     agg = {}
     for key in next(iter(results["seeds"].values()))["paired"]:
-        diffs = [s["paired"][key]["chrf"]["difference"] for s in results["seeds"].values()]
-        ps = [s["paired"][key]["chrf"]["p_value"] for s in results["seeds"].values()]
+        got = [s["paired"].get(key) for s in results["seeds"].values()]
+        got = [g for g in got if g]
+        if not got:
+            continue
+        diffs = [g["chrf"]["difference"] for g in got]
+        ps = [g["chrf"]["p_value"] for g in got]
         agg[key] = {"chrf_difference_mean": statistics.mean(diffs),
                     "chrf_differences": diffs, "p_values": ps,
                     "seeds_positive": sum(d > 0 for d in diffs),
@@ -216,8 +251,6 @@ def main(argv=None) -> int:
     results["work"] = str(work)
     a.out_json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     a.out_md.write_text(markdown(results), encoding="utf-8")
-    print(markdown(results))
-    return 0
 
 
 def _n(x, nd=1):
@@ -234,6 +267,10 @@ def markdown(res: dict) -> str:
              f"Romans en ({s['inputs']['source_mono']}). Round 0 synthesises with bergamot; "
              f"each round trains `{s['model']}` ({s['shape']} shape), {s['max_steps']} steps "
              f"per model; {s['rounds']} rounds; seeds {s['seeds']}.", "",
+             f"Filters: {'loose (length ratio 0.2-5 only)' if s['loose_filters'] else 'the tool defaults'}."
+             + "".join(f" The {m} loop stopped: {per.get(m + '_stopped')['reason']}."
+                       for per in res["seeds"].values() for m in s["mixes"]
+                       if per.get(m + "_stopped")), "",
              f"Hardware: {hw['cpus']} CPUs ({hw['machine']}), torch {hw['torch']} with "
              f"{hw['torch_threads']} threads, CUDA {'yes' if hw['cuda'] else 'no'}. "
              f"Wall time {res['seconds'] / 60:.1f} min.", "",
@@ -250,6 +287,9 @@ def markdown(res: dict) -> str:
               "| comparison (A vs B) | seed | A | B | A - B | p |", "|---|---|---|---|---|---|"]
     for seed, per in res["seeds"].items():
         for key, v in per["paired"].items():
+            if not v:
+                lines.append(f"| {key} | {seed} | - | - | - | - (not run: the loop stopped) |")
+                continue
             c = v["chrf"]
             lines.append(f"| {key} | {seed} | {_n(c['model'])} | {_n(c['baseline'])} | "
                          f"{c['difference']:+.2f} | {c['p_value']:.3f} |")
@@ -258,11 +298,14 @@ def markdown(res: dict) -> str:
               "|---|---|---|---|---|"]
     for key, v in res["across_seeds"].items():
         n = v["seeds"]
-        if v["seeds_significant"] == 0:
+        diffs = v["chrf_differences"]
+        if all(abs(d) < 1e-9 for d in diffs):
+            reading = "no difference: the same score (p is not meaningful)"
+        elif v["seeds_significant"] == 0:
             reading = "no significant difference"
-        elif v["seeds_significant"] == n and v["seeds_positive"] in (0, n):
-            reading = "A better" if v["seeds_positive"] == n else "B better"
-            reading += " in every seed (p < 0.05)"
+        elif v["seeds_significant"] == n and (all(d > 0 for d in diffs) or
+                                              all(d < 0 for d in diffs)):
+            reading = ("A" if diffs[0] > 0 else "B") + " better in every seed (p < 0.05)"
         else:
             reading = "mixed: significant in some seeds only"
         lines.append(f"| {key} | {v['chrf_difference_mean']:+.2f} | {v['seeds_positive']} of {n} "
