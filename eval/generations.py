@@ -150,7 +150,8 @@ def main(argv=None) -> int:
     test = inputs.pop("test")
     refs = [p for _, p in test]
     cache = work / "cache"
-    train_sets = [f"train.max_steps={a.max_steps}", f"train.eval_every={max(a.max_steps // a.evals, 1)}",
+    train_sets = [f"train.max_steps={a.max_steps}",
+                  f"train.eval_every={max(a.max_steps // a.evals, 1)}",
                   "train.eval_max_rows=40", "train.eval_max_new_tokens=128",
                   f"train.device={a.device}", "curriculum.valid_synthetic=40",
                   *SHAPES[a.shape if a.model == "scratch" else "default"]]
@@ -267,7 +268,8 @@ def markdown(res: dict) -> str:
              f"Romans en ({s['inputs']['source_mono']}). Round 0 synthesises with bergamot; "
              f"each round trains `{s['model']}` ({s['shape']} shape), {s['max_steps']} steps "
              f"per model; {s['rounds']} rounds; seeds {s['seeds']}.", "",
-             f"Filters: {'loose (length ratio 0.2-5 only)' if s['loose_filters'] else 'the tool defaults'}."
+             "Filters: " + ("loose (length ratio 0.2-5 only)" if s["loose_filters"]
+                            else "the tool defaults") + "."
              + "".join(f" The {m} loop stopped: {per.get(m + '_stopped')['reason']}."
                        for per in res["seeds"].values() for m in s["mixes"]
                        if per.get(m + "_stopped")), "",

@@ -84,7 +84,8 @@ def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corp
     assert man1["config"]["model"]["backend"] == "transformers"
     # synthetic mix: round 0 trains on the configured curriculum, round 1 on synthetic rows only
     assert r0["curriculum"] == ["mixed", "real"] and r1["curriculum"] == ["synthetic"]
-    stage = [json.loads(x) for x in (g / "round-1/sw/train.synthetic.jsonl").read_text().splitlines()]
+    stage = [json.loads(x) for x in
+             (g / "round-1/sw/train.synthetic.jsonl").read_text().splitlines()]
     assert stage and all(r["origin"] != "real" for r in stage)
     t1 = json.loads((g / "round-1/model-fwd/train.json").read_text())
     assert [s["name"] for s in t1["stages"]] == ["synthetic"]
@@ -152,3 +153,32 @@ def test_a_round_that_keeps_no_synthetic_row_stops_the_loop_exit_3(tmp_path, tin
     assert rep["stopped"]["round"] == 0 and rep["table"] == []
     assert not (out / "gen/round-0/round.json").exists()
     assert "Stopped: round 0" in (out / "gen/generations.md").read_text()
+
+
+def test_round_configs_by_mix(tmp_path, sw_corpus):
+    """Round k >= 1 synthesises with round k-1's models; hybrid keeps the configured
+    curriculum, synthetic trains on one synthetic-only stage; round 0 is the config itself."""
+    from translate_synth.config import load_config
+
+    p = tmp_path / "sw.yaml"
+    p.write_text(yaml.safe_dump({"lang": "sw", "data": {k: [str(v)] for k, v in
+                                                        sw_corpus.items()}}))
+    cfg0 = load_config(p)
+    prev = {"models": {"forward": {"dir": "/m/fwd"}, "reverse": {"dir": "/m/rev"}}}
+    for mix in ("hybrid", "synthetic"):
+        c0 = gen_mod.round_config(cfg0, 0, mix, tmp_path / "r0", None)
+        assert c0.model == cfg0.model and c0.curriculum == cfg0.curriculum
+        c1 = gen_mod.round_config(cfg0, 1, mix, tmp_path / "r1", prev)
+        assert c1.output.dir == str(tmp_path / "r1")
+        assert c1.model.backend == "transformers" and c1.model.id is None
+        assert c1.model.ids == {"en-sw": "/m/fwd", "sw-en": "/m/rev"}
+        names = [s.name for s in c1.curriculum.stages]
+        if mix == "hybrid":
+            assert names == ["mixed", "real"]
+        else:
+            assert names == ["synthetic"]
+            assert c1.curriculum.stages[0].real == 0
+        assert c1.data == cfg0.data and c1.seed == cfg0.seed and c1.split == cfg0.split
+    ids = [gen_mod.round_identity(gen_mod.identity(cfg0, m, "scratch"), 0)
+           for m in ("hybrid", "synthetic")]
+    assert ids[0] == ids[1]  # round 0 may be shared by both mixes

@@ -177,8 +177,9 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         if done is not None:
             if done.get("identity") != ident:
                 raise UserError(
-                    f"{rdir} is a finished round of other settings ({_diff(done.get('identity'), ident)}): "
-                    f"choose another --out, or remove {root} to start over")
+                    f"{rdir} is a finished round of other settings "
+                    f"({_diff(done.get('identity'), ident)}): choose another --out, or remove "
+                    f"{root} to start over")
             log(f"generations: round {k} finished earlier: kept ({rdir / 'round.json'})")
             heldout0 = heldout0 or done["heldout"]
             done_rounds.append(done)
