@@ -8,6 +8,7 @@ from translate_synth.trainsets import write_splits
 
 
 def _setup(tmp_path, n_real=4, n_syn=12, **cur):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     real = tmp_path / "real.jsonl"
     real.write_text("".join(json.dumps({"id": f"real-{i}", "source": f"s{i}", "target": f"t{i}",
                                         "origin": "real"}) + "\n" for i in range(n_real)))
@@ -20,7 +21,7 @@ def _setup(tmp_path, n_real=4, n_syn=12, **cur):
                      "roundtrip": "x", "scores": {"rt_bleu": 1.0, "quality": float(i)},
                      "accepted": i != 5, "rejected_by": [] if i != 5 else ["rt_chrf"]})
     cands.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    cfg = build_config({"lang": "sw", "curriculum": cur})
+    cfg = build_config({"lang": "sw", "curriculum": {"valid_synthetic": 0, **cur}})
     out = tmp_path / "out"
     out.mkdir()
     counts, stages = write_splits(real, cands, [], [], out, cfg)
@@ -67,3 +68,16 @@ def test_tag_bt_weights_and_valid_synthetic(tmp_path):
     staged = list(read_jsonl(out / "train.w.jsonl"))
     assert {r["weight"] for r in staged if r["origin"] == "bt"} == {0.25}
     assert {r["weight"] for r in staged if r["origin"] == "real"} == {1.0}
+
+
+def test_valid_synthetic_by_default_a_share_with_a_cap(tmp_path):
+    out, counts, _ = _setup(tmp_path, n_syn=60, valid_synthetic=0.05)
+    held = list(read_jsonl(out / "valid_synthetic.jsonl"))
+    assert len(held) == 3  # 5 % of the 59 accepted rows
+    train_ids = {r["id"] for r in read_jsonl(out / "train.jsonl")}
+    assert not train_ids & {r["id"] for r in held}
+    out, _, _ = _setup(tmp_path / "cap", n_syn=60, valid_synthetic=0.5, valid_synthetic_max=4)
+    assert len(list(read_jsonl(out / "valid_synthetic.jsonl"))) == 4
+    from translate_synth.config import CurriculumConfig
+
+    assert CurriculumConfig().valid_synthetic == 0.05 and CurriculumConfig().valid_synthetic_max == 500

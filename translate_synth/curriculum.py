@@ -69,9 +69,11 @@ class Accepted:
         if self._fh:
             self._fh.close()
 
-    def held_out(self, spec: float) -> set[int]:
+    def held_out(self, spec: float, cap: int | None = None) -> set[int]:
+        """A seeded set of accepted rows for valid_synthetic: a fraction (< 1) of them, at most
+        ``cap``, or a count (>= 1) as given."""
         n = len(self)
-        k = min(n, round(n * spec) if spec < 1 else int(spec))
+        k = min(n, min(round(n * spec), cap if cap is not None else n) if spec < 1 else int(spec))
         if k <= 0:
             return set()
         h = np.frombuffer(self.hashes, dtype=np.uint64)

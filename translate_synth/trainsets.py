@@ -37,7 +37,7 @@ def write_splits(real_train: Path | None, candidates: Path, valid: list[dict], t
         counts[s][origin] = counts[s].get(origin, 0) + 1
 
     acc = Accepted(candidates, cur.sort_by, cfg.seed)
-    held = acc.held_out(cur.valid_synthetic)
+    held = acc.held_out(cur.valid_synthetic, cur.valid_synthetic_max)
     n_real = 0
     try:
         with AtomicJsonl(out / "train.jsonl") as w:

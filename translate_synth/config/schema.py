@@ -248,8 +248,11 @@ class CurriculumConfig(Strict):
     sort_by: str = Field("quality", description="score that orders synthetic rows best-first "
                          "(each score's own direction; length_ratio by distance from 1)")
     tag_bt: bool = Field(False, description="prefix back-translated sources with `<BT> `")
-    valid_synthetic: float = Field(0, ge=0, description="accepted synthetic rows held out in "
-                                   "valid_synthetic.jsonl: a fraction (< 1) or a count")
+    valid_synthetic: float = Field(0.05, ge=0, description="accepted synthetic rows held out "
+                                   "in valid_synthetic.jsonl (never in train): a fraction (< 1) "
+                                   "or a count; `translate-synth train` watches the model on it")
+    valid_synthetic_max: int = Field(500, ge=0, description="at most this many rows when "
+                                     "valid_synthetic is a fraction")
 
     @field_validator("sort_by")
     @classmethod
