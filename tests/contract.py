@@ -46,8 +46,12 @@ def check_contract(out: Path, lang: str, source_lang: str = "en") -> dict:
     for c in cands:
         assert isinstance(c["accepted"], bool) and isinstance(c["rejected_by"], list)
         assert c["accepted"] == (not c["rejected_by"])
-    assert {c["id"] for c in cands if c["accepted"]} == \
-        {r["id"] for r in splits["train"] if r["origin"] != "real"}
+    # (valid_synthetic holds out some accepted rows: never in train, never real)
+    vsyn = read(out / "valid_synthetic.jsonl") if (out / "valid_synthetic.jsonl").exists() else []
+    assert all(r["origin"] != "real" for r in vsyn)
+    train_syn = {r["id"] for r in splits["train"] if r["origin"] != "real"}
+    assert not train_syn & {r["id"] for r in vsyn}
+    assert {c["id"] for c in cands if c["accepted"]} == train_syn | {r["id"] for r in vsyn}
 
     # anyone can recompute the scores from the row and the manifest's metric settings
     args = manifest["metric_args"]
