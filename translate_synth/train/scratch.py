@@ -13,9 +13,10 @@ the transformers and CTranslate2 backends, ``evaluate``):
   CTranslate2's converter drops the last row only when it is ``<pad>``);
 - a ``MarianMTModel`` of ``train.scratch`` shape (default: d_model 256, 3 encoder and 3 decoder
   layers, 4 heads, feed-forward 1024, dropout 0.3, 512 positions; embeddings shared by encoder,
-  decoder and output layer: about 5 M parameters plus 256 per piece), seeded. Its ``<pad>``
-  embedding row is zero and stays zero (``padding_idx`` gets no gradient), as CTranslate2's
-  decoder, which starts from a zero vector, needs.
+  decoder and output layer: 5.8 M parameters plus 257 per piece, 6.8 M with the 3,833 pieces
+  of 1,000 Bible verse pairs), seeded. Its ``<pad>`` embedding row is zero and the trainer
+  keeps it zero (the tied output layer would train it), as CTranslate2's decoder, which starts
+  from a zero vector, needs.
 """
 
 from __future__ import annotations
