@@ -34,6 +34,7 @@ from typing import Callable
 from translate_synth.config import Config, build_config
 from translate_synth.errors import UserError
 from translate_synth.rarewords import rare_word_recall, train_counts
+from translate_synth.rundir import read_manifest as load_run
 
 EVAL_FORMAT = 1
 METRICS = ("bleu", "chrf", "chrf++")
@@ -63,26 +64,6 @@ def read_jsonl(path: Path) -> list[dict]:
                 raise UserError(f"{path}:{n}: not JSON ({e.msg}); the run directory is damaged: "
                                 "rerun `translate-synth run`") from None
     return rows
-
-
-def load_run(run_dir: Path) -> dict:
-    """The run's manifest and config, or one UserError line."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise UserError(f"{run_dir}: no such run directory; give OUT/<lang> of a finished "
-                        "`translate-synth run`")
-    man_path = run_dir / "manifest.json"
-    if not man_path.is_file():
-        raise UserError(f"{run_dir}: not a finished run (no manifest.json); give OUT/<lang> of a "
-                        "finished `translate-synth run`")
-    try:
-        manifest = json.loads(man_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{man_path}: not valid JSON ({e}); rerun `translate-synth run`") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), dict):
-        raise UserError(f"{man_path}: no resolved config in the manifest; rerun "
-                        "`translate-synth run`")
-    return manifest
 
 
 def set_rows(run_dir: Path, name: str) -> list[dict] | None:

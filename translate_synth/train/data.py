@@ -33,6 +33,7 @@ from translate_synth.backends.batching import token_batches
 from translate_synth.config import build_config, parse_override
 from translate_synth.emit import file_sha256
 from translate_synth.errors import UserError
+from translate_synth.rundir import read_manifest
 from translate_synth.text import stable_int
 
 BT_PREFIX = "<BT> "
@@ -104,19 +105,8 @@ def train_overrides(sets) -> list:
 def load_run(run_dir: Path, sets=()) -> RunData:
     """The run's resolved config with ``train.*`` overrides, its stages and valid sets."""
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise UserError(f"{run_dir}: no such run directory; give OUT/<lang> of a finished "
-                        "`translate-synth run`")
+    manifest = read_manifest(run_dir)
     man = run_dir / "manifest.json"
-    if not man.is_file():
-        raise UserError(f"{run_dir}: not a finished run (no manifest.json); give OUT/<lang> of a "
-                        "finished `translate-synth run`")
-    try:
-        manifest = json.loads(man.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise UserError(f"{man}: not valid JSON ({e}); rerun `translate-synth run`") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("config"), dict):
-        raise UserError(f"{man}: no resolved config in the manifest; rerun `translate-synth run`")
     raw = {k: v for k, v in manifest["config"].items() if k != "output"}
     cfg = build_config(raw, f"{man} config", overrides=train_overrides(sets))
     t = cfg.train
