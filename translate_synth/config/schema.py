@@ -21,6 +21,13 @@ HF_PREFIX = "hf:"
 DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
 
 
+def check_device(v: str) -> str:
+    """auto, cpu, cuda or cuda:N (model.device and train.device)."""
+    if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
+        raise ValueError("device is auto, cpu, cuda or cuda:N")
+    return v
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -94,12 +101,7 @@ class ModelConfig(Strict):
     ct2_dir: str | None = Field(None, description="where converted models are cached "
                                 "(default: the cache dir)")
 
-    @field_validator("device")
-    @classmethod
-    def _device(cls, v):
-        if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
-            raise ValueError("device is auto, cpu, cuda or cuda:N")
-        return v
+    _device = field_validator("device")(classmethod(lambda cls, v: check_device(v)))
 
     @field_validator("ids")
     @classmethod
@@ -369,12 +371,7 @@ class TrainConfig(Strict):
     keep_checkpoints: bool = Field(False, description="keep MODEL_DIR/checkpoints/ at the end")
     scratch: ScratchShape = ScratchShape()
 
-    @field_validator("device")
-    @classmethod
-    def _device(cls, v):
-        if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
-            raise ValueError("device is auto, cpu, cuda or cuda:N")
-        return v
+    _device = field_validator("device")(classmethod(lambda cls, v: check_device(v)))
 
     @field_validator("stage_steps")
     @classmethod
