@@ -94,12 +94,7 @@ def features(row: dict, langs: dict, lm=None) -> dict[str, float | None]:
 
 def predict(feats: dict, weights: dict) -> float:
     """The linear prediction, clipped to [0, 100] (reference-chrF units)."""
-    q = weights["intercept"]
-    for name, w in weights["features"].items():
-        x = feats.get(name)
-        if x is not None:  # a missing signal counts as average: it adds nothing
-            q += w["weight"] * (x - w["mean"]) / w["std"]
-    return round(min(100.0, max(0.0, q)), 4)
+    return round(min(100.0, max(0.0, predict_raw(feats, weights))), 4)
 
 
 def usable(X: list[dict], names) -> list[str]:
@@ -191,7 +186,7 @@ def predict_raw(feats: dict, weights: dict) -> float:
     q = weights["intercept"]
     for name, w in weights["features"].items():
         x = feats.get(name)
-        if x is not None:
+        if x is not None:  # a missing signal counts as average: it adds nothing
             q += w["weight"] * (x - w["mean"]) / w["std"]
     return q
 
