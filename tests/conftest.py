@@ -51,6 +51,17 @@ def tiny_t5(tiny_root):
     return tiny_models.make_tiny_t5(tiny_root / "t5")
 
 
+@pytest.fixture()
+def one_torch_thread():
+    """Training tests run torch on one thread (two threads on 2 shared cores are slower)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def toy_pairs():
     """Generated English/Swahili pairs in the tiny models' vocabulary."""

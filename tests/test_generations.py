@@ -21,14 +21,7 @@ TRAIN = ["train.scratch.d_model=32", "train.scratch.layers=1", "train.scratch.he
          "train.max_steps=4", "train.eval_every=4"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 def _config(tmp_path: Path, tiny_nllb, sw_corpus) -> Path:

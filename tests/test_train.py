@@ -36,14 +36,7 @@ TINY = ["train.scratch.d_model=64", "train.scratch.layers=1", "train.scratch.hea
         "train.warmup_steps=10", "train.patience=0"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 def _sets(*extra):
