@@ -11,6 +11,9 @@ os.environ["TRANSLATE_SYNTH_CACHE"] = tempfile.mkdtemp(prefix="translate-synth-t
 os.environ.setdefault("COMET_ERROR_TRACKING_ENABLE", "false")
 os.environ.setdefault("COMET_AUTO_LOG_ENV_HOST", "false")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# torch (and the subprocesses the tests start) on one thread: the models here are tiny, and on
+# 2 cores two threads spin against each other (a tiny NLLB run took 8x longer on a loaded machine)
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from pathlib import Path  # noqa: E402
 
