@@ -1,4 +1,16 @@
-"""Shared fixtures: offline environment, tiny random models built once per session, small data."""
+"""Shared fixtures: offline environment, tiny random models built once per session, small data.
+
+Shared across test files (use these rather than building your own; the suite has a 5-minute
+budget on 2 cores, README "Test"):
+- tiny_marian, tiny_m2m100, tiny_nllb, tiny_mbart50, tiny_t5 (session): tiny random-weight
+  models of each family (tests/tiny_models.py), built once.
+- toy_pairs (session), sw_corpus (per test): toy en-sw text, and a small corpus on disk.
+- small_pt_run (session): a finished real bergamot pt run (20 lines per input), read-only.
+- one_torch_thread: kept for the training tests; the whole session already runs torch on one
+  thread (OMP_NUM_THREADS=1 below, inherited by the subprocesses tests start).
+The translation cache (TRANSLATE_SYNTH_CACHE) is one fresh directory per session: a second
+run of the same bergamot inputs in the session (without --no-cache) translates nothing.
+"""
 
 import os
 import tempfile
@@ -81,3 +93,18 @@ def sw_corpus(tmp_path, toy_pairs):
     sw = tmp_path / "sw.txt"
     sw.write_text("".join(f"{s}\n" for _, s in toy_pairs[60:80]), encoding="utf-8")
     return {"parallel": par, "source_mono": en, "target_mono": sw}
+
+
+@pytest.fixture(scope="session")
+def small_pt_run(tmp_path_factory):
+    """A finished run directory (OUT/pt) of the resume tests' command, uninterrupted: the pt demo
+    on the real bergamot model, 20 lines per input (8-row chunks: 3 of bt, 3 of ft, 2 of
+    paraphrase), 4 valid / 4 test, no cache, no report, in a subprocess (`test_resume.ARGS`).
+    Built once per session and shared as the reference by test_resume.py and test_ray.py: read
+    it, never write it (copy it first)."""
+    from test_resume import _run
+
+    out = tmp_path_factory.mktemp("small_pt_run")
+    p = _run(out)
+    assert p.returncode == 0, p.stderr
+    return out / "pt"

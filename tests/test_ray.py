@@ -80,9 +80,9 @@ def _cli(out, executor, fault=None):
 @pytest.mark.parametrize("killed_on, resumed_on, point", [("ray", "ray", "chunk:ft:1"),
                                                          ("local", "ray", "chunk:bt:2"),
                                                          ("ray", "local", "chunk:paraphrase:0")])
-def test_killed_run_resumes_across_executors(tmp_path, killed_on, resumed_on, point):
-    base = _cli(tmp_path / "base", "local")
-    assert base.returncode == 0, base.stderr
+def test_killed_run_resumes_across_executors(tmp_path, killed_on, resumed_on, point,
+                                             small_pt_run):
+    base = small_pt_run  # conftest.py: test_resume's run, uninterrupted, on the local executor
     killed = _cli(tmp_path / "x", killed_on, fault=point)
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert not (tmp_path / "x" / "pt" / "manifest.json").exists()
@@ -90,9 +90,9 @@ def test_killed_run_resumes_across_executors(tmp_path, killed_on, resumed_on, po
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming:" in resumed.stderr
     for f in FILES:
-        assert (tmp_path / "x" / "pt" / f).read_bytes() == \
-            (tmp_path / "base" / "pt" / f).read_bytes(), f
-    st = {d: json.loads((tmp_path / d / "pt" / "stats.json").read_text()) for d in ("base", "x")}
+        assert (tmp_path / "x" / "pt" / f).read_bytes() == (base / f).read_bytes(), f
+    st = {d: json.loads((p / "stats.json").read_text())
+          for d, p in (("base", base), ("x", tmp_path / "x" / "pt"))}
     assert st["x"]["synthesis"] == st["base"]["synthesis"]
     assert st["x"]["model_sentences_translated"] < st["base"]["model_sentences_translated"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 OUTPUTS = ("train.jsonl", "valid.jsonl", "test.jsonl", "candidates.jsonl")
-ARGS = ["run", "--lang", "pt", "--no-cache", "--no-report", "--limit", "30",
+ARGS = ["run", "--lang", "pt", "--no-cache", "--no-report", "--limit", "20",
         "--set", "synthesis.chunk_size=8",
         "--set", "split.valid=4", "--set", "split.test=4"]
 
@@ -35,11 +35,8 @@ def _outputs(d: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
-    out = tmp_path_factory.mktemp("base")
-    p = _run(out)
-    assert p.returncode == 0, p.stderr
-    return _outputs(out / "pt")
+def baseline(small_pt_run):  # conftest.py: the uninterrupted run of ARGS, shared with test_ray
+    return _outputs(small_pt_run)
 
 
 @pytest.mark.parametrize("point", ["after_split", "chunk:bt:0", "chunk:ft:2", "after_synthesis",
