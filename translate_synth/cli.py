@@ -263,10 +263,11 @@ def refilter(run_dir, sets, out):
 
 
 TRAIN_EPILOG = """\b
-Examples (after `translate-synth run --lang sw ... --out out`):
-  translate-synth train out/sw --model scratch --out models/sw-scratch --max-steps 200
-  translate-synth train out/sw --model facebook/nllb-200-distilled-600M --out models/sw-nllb
-  translate-synth train out/sw --model scratch --out models/sw-scratch --resume
+Examples (run `translate-synth run --lang pt --out out` first):
+  translate-synth train out/pt --model scratch --out models/scratch --max-steps 200
+      --set train.max_tokens=1024 --set train.eval_every=20
+  translate-synth train out/pt --model scratch --out models/scratch --resume
+  translate-synth train out/pt --model facebook/nllb-200-distilled-600M --out models/nllb
 Exit codes: 0 trained, 2 bad input, 3 stopped by --stop-on-divergence (MODEL_DIR written),
 130 interrupted (a checkpoint is saved: --resume).
 """
@@ -322,9 +323,17 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
         sys.exit(3)
 
 
-@main.command(epilog="\b\nExample (tiny and short):\n  translate-synth generations --lang pt "
-              "--rounds 2 --mix synthetic --model scratch --out gen-out\n"
-              "      --limit 40 --set train.max_steps=200")
+GENERATIONS_EPILOG = """\b
+Example (tiny and short: TIME on 2 CPU cores; tiny models learn no translation,
+the loose length-ratio filter lets their output reach round 1):
+  translate-synth generations --lang pt --rounds 2 --mix synthetic --model scratch --out gen-out
+      --limit 40 --set train.max_steps=40 --set train.max_tokens=1024 --set train.eval_every=10
+      --set 'train.scratch={d_model: 64, layers: 1, heads: 2, ffn_dim: 256}'
+      --set train.eval_max_new_tokens=32 --set 'filters=[{type: length_ratio, min: 0.2, max: 5}]'
+"""
+
+
+@main.command(epilog=GENERATIONS_EPILOG)
 @click.option("--lang", help="target language: picks lang_configs/<lang>.yaml")
 @click.option("--config", "config", type=click.Path(), help="a config file instead of the shipped one")
 @click.option("--out", default="out", show_default=True,
