@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run every example the README and `--help` show, offline, and time each.
 
-    python scripts/check_examples.py [--work DIR] [--only TEXT] [--threads N]
+    python scripts/check_examples.py [--work DIR] [--only TEXT ...] [--threads N]
 
 Each documented example (a command line in a README code block, or an `Example` line of a
 command's --help) is listed below once, as written, with the command this script runs for it.
@@ -12,8 +12,8 @@ toy English/Swahili text (tests/tiny_models.toy_parallel). Examples run by the t
 instead are listed in SUITE with the test that runs them; tests/test_examples.py checks that
 every documented example is in one of the two lists. Everything runs in --work (default: a
 fresh temporary directory) with its own translation cache, torch on --threads (1) threads.
-Prints one line per example (exit code, seconds) and the total; exits 1 if any example's exit
-code is not the expected one.
+Prints one line per example (exit code, wall and CPU seconds) and the totals; exits 1 if any
+example's exit code is not the expected one.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shlex
 import subprocess
 import sys
@@ -88,9 +89,12 @@ EXAMPLES = [
      "translate-synth train out/pt --model scratch --out models/scratch --max-steps 200 "
      "--set train.max_tokens=1024 --set train.eval_every=20", 130,
      {"TRANSLATE_SYNTH_FAULT": "sigint@train:eval:100"}),
-    (("translate-synth train OUT/<lang> --model scratch --out models/scratch --resume",
-      "translate-synth train out/pt --model scratch --out models/scratch --resume"),
-     "translate-synth train out/pt --model scratch --out models/scratch --resume", 0, {}),
+    (("translate-synth train OUT/<lang> --model scratch --out models/scratch --max-steps 200 "
+      "--set train.max_tokens=1024 --set train.eval_every=20 --resume",
+      "translate-synth train out/pt --model scratch --out models/scratch --max-steps 200 "
+      "--set train.max_tokens=1024 --set train.eval_every=20 --resume"),
+     "translate-synth train out/pt --model scratch --out models/scratch --max-steps 200 "
+     "--set train.max_tokens=1024 --set train.eval_every=20 --resume", 0, {}),
     (("translate-synth train OUT/<lang> --model facebook/nllb-200-distilled-600M --out "
       "models/nllb [--set train.eval_every=250] [--stop-on-divergence] [--track comet]",),
      "translate-synth train out/pt --model {tiny} --out models/nllb --set train.eval_every=250 "
@@ -180,10 +184,17 @@ def _user_files(work: Path):
     return tiny_models.make_tiny_nllb(work / "tiny" / "nllb")
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", type=Path, help="where to run (default: a new temporary directory)")
-    ap.add_argument("--only", help="run only examples whose documented text contains this")
+    ap.add_argument("--only", action="append", help="run only examples whose documented text "
+                    "contains this (repeatable)")
     ap.add_argument("--threads", default="1", help="OMP_NUM_THREADS for the examples (1)")
     a = ap.parse_args()
     listed = {normalise(d) for e in EXAMPLES for d in e[0]}
@@ -200,25 +211,28 @@ def main() -> int:
            "TRANSLATE_SYNTH_CACHE": str(work / "cache"), "COMET_API_KEY": ""}
     env.pop("COMET_API_KEY")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    failed, total = 0, 0.0
+    failed, total, total_cpu = 0, 0.0, 0.0
     for docs, cmd, want, extra in EXAMPLES:
         doc = docs[0]
-        if a.only and a.only not in doc:
+        if a.only and not any(o in doc for o in a.only):
             continue
         argv = shlex.split(cmd.format(tiny=tiny))
         assert argv[0] == "translate-synth"
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         p = subprocess.run([sys.executable, "-m", "translate_synth", *argv[1:]], cwd=work,
                            env={**env, **extra}, capture_output=True, text=True)
-        dt = time.perf_counter() - t
+        dt, cpu = time.perf_counter() - t, _cpu() - c
         total += dt
+        total_cpu += cpu
         ok = p.returncode == want
         failed += not ok
-        print(f"{'ok ' if ok else 'BAD'} exit {p.returncode:>3} {dt:7.1f} s  {doc}", flush=True)
+        print(f"{'ok ' if ok else 'BAD'} exit {p.returncode:>3} {dt:7.1f} s wall {cpu:6.1f} s CPU  "
+              f"{doc}", flush=True)
         if not ok:
             print("    ran:", shlex.join(argv), "\n    " + p.stderr[-1500:].replace("\n", "\n    "))
-    print(f"{'all ok' if not failed else f'{failed} failed'}: {total:.0f} s of examples, "
-          f"{time.perf_counter() - t0:.0f} s in all (OMP_NUM_THREADS={a.threads})")
+    print(f"{'all ok' if not failed else f'{failed} failed'}: {total:.0f} s wall and "
+          f"{total_cpu:.0f} s CPU of examples, {time.perf_counter() - t0:.0f} s in all "
+          f"(OMP_NUM_THREADS={a.threads})")
     return 1 if failed else 0
 
 

@@ -266,7 +266,8 @@ TRAIN_EPILOG = """\b
 Examples (run `translate-synth run --lang pt --out out` first):
   translate-synth train out/pt --model scratch --out models/scratch --max-steps 200
       --set train.max_tokens=1024 --set train.eval_every=20
-  translate-synth train out/pt --model scratch --out models/scratch --resume  # after Ctrl-C
+  translate-synth train out/pt --model scratch --out models/scratch --max-steps 200
+      --set train.max_tokens=1024 --set train.eval_every=20 --resume   # after a Ctrl-C
   translate-synth train out/pt --model facebook/nllb-200-distilled-600M --out models/nllb
 Exit codes: 0 trained, 2 bad input, 3 stopped by --stop-on-divergence (MODEL_DIR written),
 130 interrupted (a checkpoint is saved: --resume).
