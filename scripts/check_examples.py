@@ -216,7 +216,7 @@ def main() -> int:
         doc = docs[0]
         if a.only and not any(o in doc for o in a.only):
             continue
-        argv = shlex.split(cmd.format(tiny=tiny))
+        argv = shlex.split(cmd.replace("{tiny}", str(tiny)))
         assert argv[0] == "translate-synth"
         t, c = time.perf_counter(), _cpu()
         p = subprocess.run([sys.executable, "-m", "translate_synth", *argv[1:]], cwd=work,
