@@ -325,8 +325,8 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
 
 
 GENERATIONS_EPILOG = """\b
-Example (tiny and short: TIME on 2 CPU cores; tiny models learn no translation,
-the loose length-ratio filter lets their output reach round 1):
+Example (tiny and short: 25 s on 2 CPU cores, OMP_NUM_THREADS=1; its tiny models
+learn no translation, the loose length-ratio filter lets their output reach round 1):
   translate-synth generations --lang pt --rounds 2 --mix synthetic --model scratch --out gen-out
       --limit 40 --set train.max_steps=40 --set train.max_tokens=1024 --set train.eval_every=10
       --set 'train.scratch={d_model: 64, layers: 1, heads: 2, ffn_dim: 256}'
