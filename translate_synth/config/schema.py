@@ -211,8 +211,8 @@ class QualityConfig(Strict):
     calibrate: bool = Field(True, description="fit quality weights on the real training pairs "
                             "(3 model calls per pair, at most max_rows pairs)")
     max_rows: int = Field(300, ge=0, description="real pairs used to calibrate")
-    min_pairs: int = Field(100, ge=3, description="below this many real pairs no model is "
-                           "fitted: quality = rt_chrf")
+    min_pairs: int = Field(300, ge=3, description="below this many real pairs no richer model "
+                           "is fitted (the dev-book prior, with its veto, is used from 30)")
     logprob: bool = Field(True, description="score logprob_fwd/bwd with the synthesis model "
                           "(transformers backend; 2 forward passes per row)")
 
