@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from translate_synth.quality import spearman
@@ -88,6 +90,8 @@ def keep_choice(runs) -> dict:
         for key in next(iter(runs))["keep_grid"] if runs else ():
             got = [r["keep_grid"][key][o] for r in runs if o in r["keep_grid"][key]]
             g = [x["default"]["gain"] for x in got]
+            if not g:
+                continue
             table[key] = {"gain_mean": round(float(np.mean(g)), 3),
                           "gain_min": round(float(np.min(g)), 3),
                           "keep_rate_mean": round(float(np.mean([x["keep_rate"] for x in got])),
@@ -175,7 +179,10 @@ def markdown(res: dict) -> str:
         runs = [r for r in res["runs"] if r["stage"] == stage]
         if not runs:
             continue
+        sel = {json.dumps(r.get("select"), sort_keys=True) for r in runs}
         L += ["", f"## {title} (95 % bootstrap intervals)", "",
+              f"`select` in these runs: {', '.join(sorted(sel))} (null: the defaults before "
+              "this study's choice: keep_top 0.8 and novelty_weight 1 for every origin)", "",
               "| book | split | real pairs (train) | origin | rows | kept | gain of kept | oracle "
               "at that share | Spearman quality | rt_chrf | fluency | quality model |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]

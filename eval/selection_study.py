@@ -178,6 +178,7 @@ def one_run(book: int, pairs, n_real: int, n_study: int, split: int, seed: int, 
     out = {"book": book, "split": split, "real_given": len(real), "real_train": len(train_real),
            "calibration_pairs": cal.get("n"), "study": len(study), "seconds": secs,
            "sets": list(sets), "origins": judge(cands, study, train_real, seed),
+           "select": next((f for f in cfg.filters if f.get("type") == "select"), None),
            "funnel": [{k: f.get(k) for k in ("name", "seen", "kept", "by_origin")}
                       for f in json.loads((run_dir / "stats.json").read_text())["filters"]],
            "calibration": {}}

@@ -61,7 +61,9 @@ SCORE_WORDS = {"quality": "quality", "rt_chrf": "chrF", "rt_bleu": "BLEU",
                "logprob_fwd": "log-prob"}
 METHOD_WORDS = {"rt_chrf": "round-trip chrF as is (not calibrated)",
                 "monotone": "round-trip chrF mapped to reference-chrF units",
-                "fitted": "model fitted on real pairs"}
+                "fitted": "model fitted on real pairs",
+                "prior": "dev-book prior (round-trip chrF + fluency) mapped to reference-chrF "
+                         "units"}
 
 
 # ---------------------------------------------------------------- numbers and words
@@ -350,13 +352,20 @@ def quality_rows(g: dict) -> list[dict]:
         how = METHOD_WORDS.get(c.get("method"), c.get("method") or "-")
         sel = c.get("selected")
         if c.get("method") == "fitted" and sel in cands:
-            s, b = cands[sel], cands.get("rt_chrf", {})
+            # a nested Spearman when there is one: not the number that chose the model
+            s, b = c.get("nested") or cands[sel], cands.get("rt_chrf", {})
             how += (f" '{sel}': out-of-sample Spearman {num(s.get('spearman'))} "
                     f"(90 % interval {_interval(s.get('interval'))}) against round-trip chrF's "
                     f"{num(b.get('spearman'))} ({_interval(b.get('interval'))})")
+        elif c.get("method") == "prior" and "prior" in cands:
+            s, b = cands["prior"], cands.get("rt_chrf", {})
+            how += (f": Spearman on the run's real pairs {num(s.get('spearman'))} (90 % "
+                    f"interval {_interval(s.get('interval'))}) against round-trip chrF's "
+                    f"{num(b.get('spearman'))} ({_interval(b.get('interval'))})")
         elif c.get("method") == "monotone" and "rt_chrf" in cands:
             b = cands["rt_chrf"]
-            how += (f": no richer model beat it out of sample (round-trip chrF Spearman "
+            how += (f": no prior for this origin, or the run's pairs vetoed it (round-trip "
+                    f"chrF Spearman "
                     f"{num(b.get('spearman'))}, 90 % interval {_interval(b.get('interval'))})")
         else:
             how = words(c.get("note")) or how
