@@ -10,8 +10,10 @@ from sacrebleu.metrics import CHRF
 from translate_synth.backends import make_translator
 from translate_synth.config import Decoding, build_config
 from translate_synth.fluency import CharLM, cross_fitted
-from translate_synth.quality import (IDENTITY, PRIOR, calibrate, features, fit, predict,
-                                     select, spearman, weights_for)
+from translate_synth.calibration import calibrate
+from translate_synth.quality import (IDENTITY, PRIOR, features, fit, predict, spearman,
+                                     weights_for)
+from translate_synth.quality_select import select
 from translate_synth.score import RoundTripScorer
 
 

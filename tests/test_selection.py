@@ -188,6 +188,12 @@ def test_real_percentile_compares_each_origin_with_real_rows_of_its_shape(tmp_pa
         "bt-0": False, "bt-1": True, "bt-2": True, "ft-0": False, "ft-1": True, "ft-2": True}
     res = next(f for f in funnel if f["name"] == "rt_chrf")["thresholds"]["resolved_by_origin"]
     assert res["bt"]["min"] == pytest.approx(54.9) and res["ft"]["min"] == pytest.approx(34.9)
+    # a calibration.json written before real rows had two shapes (refilter of an older run):
+    # every origin is compared with the real rows it has
+    old = [{k: v for k, v in r.items() if k != "authentic"} for r in real[:50]]
+    _, out = _decide(tmp_path, rows, [{"type": "rt_chrf", "real_percentile": 10}],
+                     {"calibration": {"real_rows": old}})
+    assert [r["accepted"] for r in out if r["origin"] == "ft"] == [False, False, True]
 
 
 def test_a_real_row_and_a_synthetic_row_with_identical_features_get_identical_quality():

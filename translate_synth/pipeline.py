@@ -32,7 +32,8 @@ from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
-from translate_synth.quality import calibrate, sample_pairs, uncalibrated
+from translate_synth.calibration import calibrate, sample_pairs
+from translate_synth.quality import uncalibrated
 from translate_synth.ingest import (InputStats, log_inputs, read_mono, read_parallel,
                                     resolve)
 from translate_synth.score import RoundTripScorer, metric_args

@@ -231,7 +231,3 @@ def weights_for(calibration: dict | None, origin: str) -> dict:
     got = ((calibration or {}).get("origins") or {}).get(origin) or {}
     return got.get("weights") or IDENTITY
 
-
-# the steps that use these pieces, importable from here as before
-from translate_synth.quality_select import select  # noqa: E402
-from translate_synth.calibration import calibrate, sample_pairs  # noqa: E402
