@@ -202,5 +202,8 @@ def markdown(res: dict) -> str:
         if stage == "held_out":
             L += ["", "### Done-when figures (held-out runs)", ""]
             for o in TRUTH:
-                L.append(f"- {o}: {targets(runs, o)}")
+                L.append(f"- {o}, runs with 100-300 real pairs: "
+                         f"{targets([r for r in runs if r['real_given'] >= 100], o)}")
+                L.append(f"- {o}, runs with 50 real pairs: "
+                         f"{targets([r for r in runs if r['real_given'] < 100], o)}")
     return "\n".join(L) + "\n"
