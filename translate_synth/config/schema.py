@@ -316,13 +316,22 @@ class ScratchShape(Strict):
 
 
 class DivergenceConfig(Strict):
-    """The alarm of ``translate-synth train``: the model gets better on synthetic text only."""
+    """The alarm of ``translate-synth train``: the model gets better on synthetic text only
+    (``train/watch.py``; measured by ``eval/divergence.py``)."""
 
-    delta: float = Field(2.0, gt=0, description="chrF points the synthetic valid set must "
-                         "rise by over `window` evaluations")
-    window: int = Field(3, ge=1, description="evaluations the rise is measured over")
-    real_delta: float = Field(0.5, ge=0, description="the best real valid chrF 'has not risen' "
-                              "when it rose by less than this over the same evaluations")
+    delta: float = Field(2.0, gt=0, description="mean sentence chrF points the synthetic valid "
+                         "set must rise by over `window` evaluations (fitted line)")
+    window: int = Field(3, ge=1, description="evaluations before the current one the trend "
+                        "is fitted over")
+    real_delta: float = Field(0.5, ge=0, description="the real valid set 'has not risen' when "
+                              "the interval of its fitted rise over the same evaluations "
+                              "starts below this")
+    min_rows: int = Field(50, ge=1, description="below this many rows in either valid set the "
+                          "alarm does not judge (says so and counts it)")
+    bootstrap: int = Field(1000, ge=100, le=100000, description="bootstrap resamples of the "
+                           "valid rows for the trend's interval")
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="two-sided level of that "
+                              "interval; the gap's must lie above zero")
 
 
 class TrainConfig(Strict):
