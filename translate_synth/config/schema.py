@@ -156,8 +156,16 @@ class SplitConfig(Strict):
     valid: float = Field(0.1, ge=0, description="a fraction (< 1) or a row count (>= 1)")
     test: float = Field(0.1, ge=0, description="a fraction (< 1) or a row count (>= 1)")
     max_heldout: int = Field(3000, ge=1, description="upper bound on rows per held-out split")
+    calibration: float = Field(0, ge=0, description="real training pairs set aside to calibrate "
+                               "the quality score and real_percentile cuts, never in "
+                               "train*.jsonl: a fraction (< 1) or a count (>= 1); 0: none "
+                               "(calibrate on training pairs); `generations` sets 0.2")
+    calibration_min: int = Field(50, ge=1, description="a fraction sets aside at least "
+                                 "min(this, a quarter of the training pairs)")
+    calibration_max: int = Field(300, ge=1, description="a fraction sets aside at most this "
+                                 "(quality.max_rows calibrates on at most 300)")
 
-    @field_validator("valid", "test")
+    @field_validator("valid", "test", "calibration")
     @classmethod
     def _size(cls, v):
         if v >= 1 and (v == float("inf") or v != int(v)):
@@ -451,4 +459,7 @@ class Config(Strict):
     def _distinct(self):
         if self.lang == self.source_lang:
             raise ValueError(f"lang and source_lang are both '{self.lang}'")
+        if self.split.calibration and self.executor.name != "local":
+            raise ValueError("split.calibration needs executor.name local (the ray executor "
+                             "does not set pairs aside): set split.calibration=0 or use local")
         return self
