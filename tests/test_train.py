@@ -314,7 +314,6 @@ def test_recorded_curves_normal_stays_clear_and_planted_fires():
                         e["rows"]) for e in run["evals"]]
         got[run["kind"]] = [e["step"] for e, o in zip(run["evals"], out) if o["alarm"]]
         assert w.summary()["judged"] == len(run["evals"]) - 3
-        # the replaced two-point rule on the same curves' means, for comparison
     assert got["normal"] == [] and got["planted"], got
     # the same curves cut to 40 rows: not judged at all
     w = Watch()
