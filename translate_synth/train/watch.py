@@ -9,14 +9,14 @@ the synthesis model's habits, not the language.
 **Divergence alarm** (``train.divergence.*``). Every evaluation scores each row of both valid
 sets (sentence chrF, ``trend.py``). At an evaluation with ``K = window`` evaluations before it,
 the alarm reads the trend over those ``K + 1`` evaluations: each set's *rise* (the least-squares
-line through the mean sentence chrF, gained over the window) and the *gap* rise (synthetic minus
-real), each with a bootstrap interval over the rows (``bootstrap`` resamples, ``confidence``).
-It fires when all three hold: the gap's interval lies above zero (the synthetic set pulls away,
-beyond what resampling the rows explains), the synthetic set rose by at least ``delta`` chrF
-(an effect worth a warning), and the real set's rise is not shown to reach ``real_delta``
-(its interval starts below it: real text has stopped improving). The first two must also hold with any one evaluation of the window left
-out (``trend.py``, ``robust``): a trend over K + 1 evaluations that no single (lucky)
-evaluation makes. Below ``min_rows`` rows in either set it does not judge: the
+line through its per-row scores, gained over the window, averaged over rows) and the *gap* rise
+(synthetic minus real), each with a bootstrap interval over the rows (``bootstrap`` resamples,
+``confidence``). It fires when all three hold: the gap's interval lies above zero (the
+synthetic set pulls away, beyond what resampling the rows explains); the synthetic set rose by
+at least ``delta`` (an effect worth a warning); the real set's rise is not shown to reach
+``real_delta`` (its interval starts below it: real text has stopped improving). The first two
+must also hold with any one evaluation of the window left out (``robust``): a trend that no
+single lucky evaluation makes. Below ``min_rows`` rows in either set it does not judge: the
 evaluation says "cannot judge" and the run counts those evaluations (``train.json``
 ``divergence``). Defaults and why: README, Training on what it emits; measured by
 ``eval/divergence.py`` (``eval/divergence.md``).
