@@ -222,3 +222,18 @@ def test_calibration_reads_the_pairs_set_aside_not_the_training_pairs(tmp_path, 
              for x in (run / "train.jsonl").read_text().splitlines()}
     assert not train & {(r["source"], r["target"]) for r in cal}
     assert json.loads((run / "stats.json").read_text())["real"]["calibration"] == 8
+
+
+def test_calibration_split_is_a_config_key_with_its_limits():
+    from translate_synth.config import build_config
+    from translate_synth.split import calibration_size
+
+    cfg = build_config({"lang": "sw", "split": {"calibration": 0.2}}).split
+    # 20 %, at least min(50, a quarter), at most 300, and one pair always left to train
+    assert [calibration_size(cfg, n) for n in (1, 8, 100, 1000, 10000)] == [0, 2, 25, 200, 300]
+    assert calibration_size(build_config({"lang": "sw", "split": {"calibration": 30}}).split,
+                            20) == 19
+    assert calibration_size(build_config({"lang": "sw"}).split, 1000) == 0  # off by default
+    with pytest.raises(Exception, match="split.calibration needs executor.name local"):
+        build_config({"lang": "sw", "split": {"calibration": 0.2},
+                      "executor": {"name": "ray"}})
