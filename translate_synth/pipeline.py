@@ -143,9 +143,10 @@ class Run:
         ``real_calibration.jsonl`` (and the run's ``calibration_pairs.jsonl``); return the
         hashes of the pairs left in train."""
         real, held = self.work / "real_train.jsonl", self.work / "real_calibration.jsonl"
-        n = set_aside_calibration(real, held, self.cfg.split, self.cfg.seed)
+        n, dropped = set_aside_calibration(real, held, self.cfg.split, self.cfg.seed)
         split.counts["calibration"] = n
-        split.counts["train"] = split.counts.get("train", 0) - n
+        split.counts["train_dropped_calibration_overlap"] = dropped
+        split.counts["train"] = split.counts.get("train", 0) - n - dropped
         if n:  # held out like valid/test: no synthetic row may equal one of its sentences
             shutil.copyfile(held, self.stage / "calibration_pairs.jsonl")
             split.heldout_keys.update(heldout_keys_of(read_jsonl(held)))

@@ -181,12 +181,14 @@ def calibration_size(cfg: SplitConfig, train: int) -> int:
     return min(n, train - 1)
 
 
-def set_aside_calibration(real_train, calibration, cfg: SplitConfig, seed: int) -> int:
+def set_aside_calibration(real_train, calibration, cfg: SplitConfig, seed: int
+                          ) -> tuple[int, int]:
     """Move a seeded set of the pairs in ``real_train`` (a JSONL file, rewritten) into
     ``calibration``: pairs that calibrate the quality score and its real-pair cuts and that no
     training file holds. The pairs with the lowest seeded rank; a pure function of the seed and
     the training pairs, so every run (and every round of ``generations``) sets aside the same
-    ones. Returns how many."""
+    ones. A training pair that shares a side with a calibration pair is dropped, as the leak
+    guard drops those sharing one with valid/test. Returns (set aside, dropped)."""
     import heapq
     import json
     import os
@@ -200,13 +202,21 @@ def set_aside_calibration(real_train, calibration, cfg: SplitConfig, seed: int) 
     n = sum(1 for _ in rows())
     k = calibration_size(cfg, n)
     if not k:
-        return 0
+        return 0, 0
     rank = lambda r: stable_int(seed, "calibration", pair_key(r["source"], r["target"]))  # noqa
-    chosen = {rank(r) for r in heapq.nsmallest(k, rows(), key=rank)}
+    picked = heapq.nsmallest(k, rows(), key=rank)
+    chosen = {rank(r) for r in picked}
+    keys = heldout_keys_of(picked)
+    dropped = 0
     tmp = f"{real_train}.tmp"
     with open(tmp, "w", encoding="utf-8") as keep, \
             open(calibration, "w", encoding="utf-8") as cal:
         for r in rows():
-            (cal if rank(r) in chosen else keep).write(json.dumps(r, ensure_ascii=False) + "\n")
+            if rank(r) in chosen:
+                cal.write(json.dumps(r, ensure_ascii=False) + "\n")
+            elif leaks(r["source"], r["target"], keys):
+                dropped += 1
+            else:
+                keep.write(json.dumps(r, ensure_ascii=False) + "\n")
     os.replace(tmp, real_train)
-    return k
+    return k, dropped
