@@ -516,17 +516,31 @@ def export(run_dir, fmt, out, tag_bt, bt_tag, quiet):
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="ray: one task per language on the Ray cluster")
 @click.option("--ray-address", help="join this Ray cluster")
-def batch(langs_, config_dir, out, jobs, sets, limit, executor, ray_address):
-    """Run several languages; continue past failures; write OUT/summary.{json,md} + report."""
+@click.option("--model", metavar="ID_OR_PATH",
+              help="hub id or local model directory for every language, as `run --model` "
+                   "(model.id; clears model.ids; without a ctranslate2 config, the "
+                   "transformers backend)")
+@click.option("--no-report", is_flag=True,
+              help="do not write each language's OUT/<lang>/report.html (the cross-language "
+                   "OUT/report.html is still written)")
+def batch(langs_, config_dir, out, jobs, sets, limit, executor, ray_address, model, no_report):
+    """Run several languages; continue past failures; write OUT/summary.{json,md} + report.
+
+    Each language gets what `run` writes, its OUT/<lang>/report.html included."""
     from translate_synth.batch import run_batch
 
     extra = [a for s in sets for a in ("--set", s)]
     if limit is not None:
         extra += ["--limit", str(limit)]
+    if model:
+        extra += ["--model", model]
+    if no_report:
+        extra += ["--no-report"]
     langs_list = [x.strip() for x in langs_.split(",") if x.strip()]
     summary = run_batch(langs_list, Path(out), Path(config_dir) if config_dir else None, jobs,
                         extra, echo=click.echo, executor=executor, sets=list(sets),
-                        limit=limit, ray_address=ray_address)
+                        limit=limit, ray_address=ray_address, model=model,
+                        report=not no_report)
     if summary["failed"]:
         click.echo("error: failed: " + "; ".join(
             f"{r['lang']} ({r['error']})" for r in summary["languages"] if r["status"] != "ok"),
