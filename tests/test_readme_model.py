@@ -1,9 +1,11 @@
 """README "Using a trained model": its Python block, as written there, runs on models `train`
 wrote (a tiny from-scratch Marian, a tiny fine-tuned NLLB) with transformers' generate and
-with CTranslate2, and both engines give the same translations."""
+with CTranslate2, and both engines give the same translations. (Training them also shows
+train's progress lines.)"""
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +35,13 @@ def trained(tmp_path_factory, tiny_nllb):
     root = tmp_path_factory.mktemp("trained")
     run = make_run(root / "run", n_real=60, n_syn=60, n_valid=8, n_vsyn=8)
     sets = [a for s in TINY for a in ("--set", s)]
-    res = CliRunner().invoke(main, ["train", str(run), "--model", "scratch", "--out",
-                                    str(root / "scratch"), "--max-steps", "3", "--quiet", *sets])
+    # (and train's progress: a line per step here, with the total and an ETA)
+    res = CliRunner(env={"TRANSLATE_SYNTH_PROGRESS_SECONDS": "0"}).invoke(
+        main, ["train", str(run), "--model", "scratch", "--out", str(root / "scratch"),
+               "--max-steps", "3", *sets])
     assert res.exit_code == 0, res.output
+    assert re.findall(r"\] train: (\d)/3 steps \(\d+ %\), .*ETA", res.stderr) == ["1", "2", "3"]
+    assert re.search(r"\] train: 3 steps in ", res.stderr)
     res = CliRunner().invoke(main, ["train", str(run), "--model", str(tiny_nllb), "--out",
                                     str(root / "nllb"), "--max-steps", "2", "--quiet",
                                     "--set", "train.eval_max_new_tokens=8",

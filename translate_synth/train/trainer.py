@@ -531,8 +531,8 @@ class Trainer:
         start_eval = t.eval_at_start if t.eval_at_start is not None else not self.scratch
         if self.resume_from is None and start_eval:
             self._eval_and_checkpoint(0, d.stages[0].name, (0, 0), stage_done=False)
-        bar = progress.bar("train", total=self.total, unit="steps")
-        bar.update(step)
+        bar = progress.bar("train", total=self.total, unit="steps", initial=step,
+                           log_fn=self.log)
         interrupted = [False]
         old_handler = None
 
