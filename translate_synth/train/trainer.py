@@ -255,7 +255,8 @@ class Trainer:
             state = json.loads((src_dir / "state.json").read_text(encoding="utf-8"))
             self.model_info = state["model_info"]
         self.tr = self._translator(str(src_dir))
-        self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
+        with progress.step(f"train: loading {src_dir}", log_fn=self.log):
+            self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
         mid = self.tr.model_id(d.src, d.tgt)
         self.family = self.tr._family[mid]
         if self.family in ("nllb", "m2m100", "mbart50"):
