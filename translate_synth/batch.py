@@ -5,7 +5,7 @@ one language cannot take the others down), ``--jobs`` at a time; with ``--execut
 Ray task each, whose results are collected one by one (a task that raises or whose worker dies
 fails its language only). Every language gets what ``run`` writes into ``OUT/<lang>/``, its
 report included; the batch adds ``OUT/summary.json``, ``OUT/summary.md`` and the cross-language
-report ``OUT/report.html``. ``model`` is ``run --model`` for every language.
+report ``OUT/report.html``.
 """
 
 from __future__ import annotations
@@ -66,14 +66,14 @@ def _crash_reason(e: BaseException) -> str:
     return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
-def _on_ray(langs, config_dir, out, sets, limit, address, echo, model=None,
+def _on_ray(langs, config_dir, out, sets, limit, address, echo, resolve=None,
             report=True) -> list[dict]:
-    """One Ray task per language (configs resolved here, on the driver, as `run` resolves its
-    flags). Each task's result is collected on its own as it finishes, so a crash or a bug in
-    one language (a worker killed, an exception that is not a user error) fails that language
-    and the others go on."""
-    from translate_synth.cli import resolve_config
-    from translate_synth.config import find_lang_config
+    """One Ray task per language (configs resolved here, on the driver: ``resolve(path)``,
+    the command line's flag rules, else the file with ``sets`` and ``limit``). Each task's
+    result is collected on its own as it finishes, so a crash or a bug in one language (a
+    worker killed, an exception that is not a user error) fails that language and the others
+    go on."""
+    from translate_synth.config import find_lang_config, load_config
     from translate_synth.errors import UserError
     from translate_synth.executors.ray_exec import init_ray
 
@@ -81,8 +81,8 @@ def _on_ray(langs, config_dir, out, sets, limit, address, echo, model=None,
     for lang in langs:
         try:
             path = find_lang_config(lang, Path(config_dir) if config_dir else None)
-            cfgs.append((lang, resolve_config(None, str(path), None, model, None, (), (), (),
-                                              limit, None, list(sets))))
+            overrides = list(sets) + ([f"data.limit={limit}"] if limit is not None else [])
+            cfgs.append((lang, resolve(path) if resolve else load_config(path, overrides)))
         except UserError as e:
             results.append({"lang": lang, "ok": False, "exit_code": 2, "seconds": None,
                             "error": str(e)})
@@ -111,13 +111,15 @@ def _on_ray(langs, config_dir, out, sets, limit, address, echo, model=None,
 def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs: int = 1,
               extra: list[str] = (), echo=print, executor: str = "local",
               sets: list[str] = (), limit: int | None = None,
-              ray_address: str | None = None, model: str | None = None,
-              report: bool = True) -> dict:
+              ray_address: str | None = None, resolve=None, report: bool = True) -> dict:
+    """``extra``: the `run` flags of each language's process; ``resolve(config_path)``: its
+    config on Ray (the same flags applied; default: ``sets`` and ``limit`` only)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
     if executor == "ray":
-        results = _on_ray(langs, config_dir, out, sets, limit, ray_address, echo, model, report)
+        results = _on_ray(langs, config_dir, out, sets, limit, ray_address, echo, resolve,
+                          report)
         for r in results:
             if r["seconds"] is None:  # its config failed before any task started
                 echo(f"[batch] {r['lang']}: FAILED: {r['error']}")

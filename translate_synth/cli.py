@@ -537,9 +537,13 @@ def batch(langs_, config_dir, out, jobs, sets, limit, executor, ray_address, mod
     if no_report:
         extra += ["--no-report"]
     langs_list = [x.strip() for x in langs_.split(",") if x.strip()]
+    def resolve(path):  # on Ray: each language's config with run's flag rules (--model...)
+        return resolve_config(None, str(path), None, model, None, (), (), (), limit, None,
+                              list(sets))
+
     summary = run_batch(langs_list, Path(out), Path(config_dir) if config_dir else None, jobs,
                         extra, echo=click.echo, executor=executor, sets=list(sets),
-                        limit=limit, ray_address=ray_address, model=model,
+                        limit=limit, ray_address=ray_address, resolve=resolve,
                         report=not no_report)
     if summary["failed"]:
         click.echo("error: failed: " + "; ".join(
