@@ -99,7 +99,7 @@ def test_batch_model_replaces_each_configs_model_as_run_does(tmp_path, tiny_nllb
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["batch", "--langs", "sw", "--config-dir", str(conf),
                                     "--out", str(out), "--model", str(tiny_nllb),
-                                    "--no-report"])
+                                    "--no-report", "--limit", "12"])
     assert res.exit_code == 0, res.output
     man = json.loads((out / "sw" / "manifest.json").read_text())
     assert man["model"]["ids"] == {} and man["config"]["model"]["id"] == str(tiny_nllb)

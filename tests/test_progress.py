@@ -91,8 +91,10 @@ def test_run_shows_synthesis_totals_on_stderr_and_quiet_shows_none(every_update,
                      res.stderr)
     assert "model: loading bergamot" in res.stderr
     assert res.stderr.count("WARNING:") == 1  # the filters kept almost nothing: said once
+    # --quiet, the same run again (finished: nothing to synthesise, the cache answers):
+    # no progress line, the warning still once
     res = CliRunner().invoke(main, ["run", "--lang", "pt", "--limit", "30", "--no-report",
-                                    "--out", str(tmp_path / "b"), "--quiet",
+                                    "--out", str(tmp_path / "a"), "--quiet",
                                     "--set", "filters.rt_chrf.min=99.5"])
     assert res.exit_code == 0, res.output
     assert _progress_lines(res.stderr) == [] and res.stderr.count("WARNING:") == 1
