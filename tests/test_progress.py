@@ -42,6 +42,20 @@ def test_a_resumed_step_counts_its_rate_from_where_it_resumed(every_update):
     assert "95/100 steps in" in lines[-1]
 
 
+def test_work_a_resume_replays_counts_but_not_in_the_rate(every_update, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    lines = []
+    bar = progress.bar("bt", total=100, unit="texts", log_fn=lines.append)
+    clock[0] += 5  # reading the journal
+    bar.skip(50)  # chunks from the journal: no model call
+    assert bar.n == 50 and bar.eta() is None
+    clock[0] += 20
+    bar.update(10)  # 10 texts computed in 20 s: the 40 left take 80 s
+    assert bar.n == 60 and bar.eta() == 80.0
+    assert lines[-1].startswith("bt: 60/100 texts (60 %), 0.5 texts/s, ETA 1 min 20 s")
+
+
 def test_progress_goes_to_stderr_and_quiet_prints_nothing(every_update, monkeypatch, capsys):
     def steps():
         with progress.bar("thing", total=3) as bar:

@@ -207,10 +207,15 @@ class Run:
                 with progress.bar(f"{origin} (synthesise + round trip)", total=total,
                                   unit="texts", log_fn=self.log) as pbar:
                     seen = 0
+                    replayed = sum(e["counters"].get("inputs", {}).get(origin, 0)
+                                   for (o, _), e in self.journal.done.items() if o == origin)
                     for rows in chunks:
                         for r in rows:
                             raw.write(r)
-                        pbar.update(synth.stats.inputs[origin] - seen)
+                        delta = synth.stats.inputs[origin] - seen
+                        old = min(delta, max(0, replayed - seen))  # a resume's journal
+                        pbar.skip(old)
+                        pbar.update(delta - old)
                         seen = synth.stats.inputs[origin]
                 log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")

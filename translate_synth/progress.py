@@ -102,6 +102,16 @@ class Progress:
                 self._last = now
                 self._log(self.line())
 
+    def skip(self, k: int) -> None:
+        """Count ``k`` done before (e.g. chunks a resume replays from its journal): shown, but
+        not in the rate, so the ETA is that of the work still to do."""
+        if self.n == self._n0:  # nothing done in this process yet: the rate starts now
+            self._t0 = time.monotonic()
+        self.n += k
+        self._n0 += k
+        if self._bar is not None:
+            self._bar.update(k)
+
     def eta(self) -> float | None:
         """Seconds left at the rate since the start (None: no total or no rate yet)."""
         done = self.n - self._n0
