@@ -371,15 +371,24 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
     # translate: one model at a time (one model in memory)
     hyps: dict[tuple[str, str, str], list[str]] = {}  # (system, direction, set) -> lines
     described, seconds = {}, {}
+    from translate_synth import progress
+
     for sys_name, spec, skind, scfg, stok in systems:
         translator = make_eval_translator(scfg, skind, stok)
         decoding = scfg.synthesis.decoding
         ts = time.perf_counter()
         for s, t, sf, tf in directions:
-            translator.check(s, t, decoding)
+            if (s, t) == directions[0][:2]:  # the first check loads the model
+                with progress.step(f"evaluate: {sys_name} {spec}: loading the model",
+                                   log_fn=log):
+                    translator.check(s, t, decoding)
+            else:
+                translator.check(s, t, decoding)
             for name, rows in data.items():
-                log(f"evaluate: {sys_name} {spec}: {name} {s}->{t}, {len(rows):,} rows")
-                got = translator.translate([_clean_line(r.get(sf)) for r in rows], s, t, decoding)
+                with progress.bar(f"evaluate: {sys_name} {spec}: {name} {s}->{t}",
+                                  total=len(rows), unit="rows", log_fn=log) as pbar:
+                    got = progress.translate(translator, [_clean_line(r.get(sf)) for r in rows],
+                                             s, t, decoding, pbar)
                 hyps[(sys_name, f"{s}-{t}", name)] = [_clean_line(h[0] if h else "")
                                                       for h in got]
         seconds[sys_name] = round(time.perf_counter() - ts, 2)
@@ -415,7 +424,10 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
                 files.append(entry["baseline_hypotheses"])
                 entry["baseline"] = {"scores": corpus_scores(b, refs, args)[0],
                                      "rare_words": rare_word_recall(b, refs, counts, rare_k)}
-                entry["significance"] = paired_significance(h, b, refs, args, paired_test)
+                with progress.step(f"evaluate: {name} {key}: paired significance "
+                                   f"({PAIRED_TESTS.get(paired_test, paired_test)})",
+                                   log_fn=log):
+                    entry["significance"] = paired_significance(h, b, refs, args, paired_test)
             res_sets[name] = entry
         gap = None
         if split in res_sets and SYNTHETIC in res_sets:

@@ -39,7 +39,7 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                                         context)
     timings["filter"] = round(time.perf_counter() - t0, 3)
     checkpoint("after_filter")
-    warnings = kept_warnings(funnel)
+    warnings = kept_warnings(funnel)  # said once, by whoever shows the result (summary.py)
     t0 = time.perf_counter()
     emitted, stages = write_splits(real_train, stage / "candidates.jsonl", valid, test, stage,
                                    cfg)

@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from pathlib import Path
 
 from translate_synth import progress
@@ -183,6 +184,7 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
     base = identity(cfg0, mix, model)
     done_rounds: list[dict] = []
     heldout0 = None
+    t_run, n_run = time.monotonic(), 0  # rounds run (not kept) by this call, for the ETA
     for k in range(rounds):
         rdir = root / f"round-{k}"
         ident = round_identity(base, k)
@@ -207,11 +209,16 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         write_json(rdir / "started.json", {"round": k, "identity": ident})
         prev = done_rounds[-1] if done_rounds else None
         cfg = round_config(cfg0, k, mix, rdir, prev)
-        log(f"generations: round {k}: synthesise with "
+        eta = "" if not n_run else ", ETA " + progress.duration(
+            (time.monotonic() - t_run) / n_run * (rounds - k))
+        log(f"generations: round {k} (of {rounds}: 0..{rounds - 1}{eta}): synthesise with "
             f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
         result = run_executor(cfg, rdir, log=log, restart=restart_run)
         run_dir = Path(result.out_dir)
         syn = _synthetic_rows(run_dir)
+        if syn:  # (no row at all stops the loop below, with its own message)
+            for w in result.stats.get("warnings") or []:
+                log(f"WARNING: round {k}: {w}")
         if not syn:
             reason = (f"round {k}: the run kept no synthetic row (see {run_dir / 'stats.json'} "
                       "and candidates.jsonl): "
@@ -249,6 +256,7 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
             "metrics": round_metrics(run_dir, ev, fwd, rev),
         }
         write_json(rdir / "round.json", rec)  # last: the round is finished
+        n_run += 1
         done_rounds.append(rec)
         write_report(root, base, done_rounds)
     return _read_json(root / "generations.json")

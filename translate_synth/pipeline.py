@@ -33,7 +33,7 @@ from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
 from translate_synth.calibration import calibrate, sample_pairs
-from translate_synth.quality import uncalibrated
+from translate_synth.quality import CALIBRATED, uncalibrated
 from translate_synth.ingest import (InputStats, log_inputs, read_mono, read_parallel,
                                     resolve)
 from translate_synth.score import RoundTripScorer, metric_args
@@ -53,6 +53,15 @@ class RunResult:
     stats: dict
     manifest: dict
     funnel: list = field(default_factory=list)
+
+
+def model_name(cfg: Config) -> str:
+    """The model a config runs, in words (progress lines)."""
+    m = cfg.model
+    if m.backend == "bergamot":
+        return "bergamot (the built-in en<->pt model)"
+    ids = sorted({v for v in m.ids.values() if v}) or [m.id]
+    return f"{', '.join(map(str, ids))} ({m.backend})"
 
 
 def _log(msg: str) -> None:
@@ -174,10 +183,15 @@ class Run:
             pairs = sample_pairs(stream(cal_src), cfg.quality.max_rows, cfg.seed)
         if pairs:
             train = training_sample(stream(real), cfg.seed) if real.exists() else None
-            cal = calibrate(pairs, synth.tr, synth.scorer, langs, synth.decoding,
-                            synth.rt_decoding, cfg.seed, model_scores=synth.model_scores,
-                            origins=origins, train_pairs=train or None,
-                            min_pairs=cfg.quality.min_pairs)
+            # the real pairs round-tripped in both shapes, then out and back per origin
+            n_calls = 2 + 2 * len([o for o in CALIBRATED if o in origins])
+            with progress.bar("quality calibration (translate real pairs)",
+                              total=len(pairs) * n_calls, unit="sentences",
+                              log_fn=self.log) as pbar:
+                cal = calibrate(pairs, progress.Counted(synth.tr, pbar), synth.scorer, langs,
+                                synth.decoding, synth.rt_decoding, cfg.seed,
+                                model_scores=synth.model_scores, origins=origins,
+                                train_pairs=train or None, min_pairs=cfg.quality.min_pairs)
         else:
             cal = uncalibrated("no calibration (quality.calibrate is off or there are no real "
                                "pairs)")
@@ -212,13 +226,44 @@ class Run:
         with AtomicJsonl(raw_path) as raw:
             for origin, chunks in self.synthesis_streams(synth, split, want_bt, want_ft,
                                                          want_para):
-                with progress.bar(f"{origin} (synthesise + round trip)") as pbar:
+                total = self.synthesis_inputs(origin, split)
+                with progress.bar(f"{origin} (synthesise + round trip)", total=total,
+                                  unit="texts", log_fn=self.log) as pbar:
+                    seen = 0
+                    replayed = sum(e["counters"].get("inputs", {}).get(origin, 0)
+                                   for (o, _), e in self.journal.done.items() if o == origin)
                     for rows in chunks:
                         for r in rows:
                             raw.write(r)
-                        pbar.update(len(rows))
+                        delta = synth.stats.inputs[origin] - seen
+                        old = min(delta, max(0, replayed - seen))  # a resume's journal
+                        pbar.skip(old)
+                        pbar.update(delta - old)
+                        seen = synth.stats.inputs[origin]
                 log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+
+    def synthesis_inputs(self, origin: str, split: Split) -> int:
+        """The texts (paraphrase: jobs) an origin will synthesise from, counted beforehand for
+        the progress total: the inputs read again as the stream reads them (limit, held-out
+        and duplicate guards), their counts thrown away."""
+        from translate_synth.synthesise import SynthStats
+
+        cfg = self.cfg
+        if origin == "paraphrase":
+            n = sum(1 for _ in read_jsonl(self.work / "real_train.jsonl"))
+            if cfg.synthesis.paraphrase.max_rows is not None:
+                n = min(n, cfg.synthesis.paraphrase.max_rows)
+            return n * len(cfg.synthesis.paraphrase.sides)
+        kind = MONO_KIND[origin]
+        lang = cfg.lang if kind == "target_mono" else cfg.source_lang
+
+        def texts():
+            for f in getattr(cfg.data, kind):
+                st = InputStats(f.path, kind)
+                for text in read_mono(f, lang, cfg.data, st):
+                    yield text, st
+        return sum(1 for _ in mono.clean(texts(), origin, split.heldout_keys, SynthStats()))
 
     def filter_context(self) -> dict:
         """Extra context for the filter stage (an executor's seam)."""
@@ -242,7 +287,8 @@ class Run:
             translator = make_translator(cfg)
             scorer = RoundTripScorer(cfg.scoring)
             synth = Synthesiser(cfg, translator, scorer)
-            synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
+            with progress.step(f"model: loading {model_name(cfg)}", log_fn=self.log):
+                synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
             synth.journal, synth.stop_requested = self.journal, lambda: self._stop
         with _timed(T, "ingest_split"):
             split, train_hashes = self.split_real()

@@ -240,15 +240,20 @@ class RayRun(Run):
                 batch_format="pyarrow", batch_size=1)
 
             def collect():
-                for rec in out.iter_rows():
-                    origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
-                    checkpoint(f"chunk:{origin}:{k}")
-                    self.remote.update(json.loads(rec["model"]))
-                    self.journal.save(origin, k, json.loads(rec["rows"]),
-                                      json.loads(rec["counters"]),
-                                      meta={"prescored": sorted(prescored)})
-                    if self._stop:
-                        raise Interrupted(f"{origin} chunk {k}")
+                from translate_synth import progress
+
+                with progress.bar("ray: synthesis (synthesise + round trip + scores)",
+                                  total=todo, unit="chunks", log_fn=self.log) as pbar:
+                    for rec in out.iter_rows():
+                        origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
+                        checkpoint(f"chunk:{origin}:{k}")
+                        self.remote.update(json.loads(rec["model"]))
+                        self.journal.save(origin, k, json.loads(rec["rows"]),
+                                          json.loads(rec["counters"]),
+                                          meta={"prescored": sorted(prescored)})
+                        pbar.update(1)
+                        if self._stop:
+                            raise Interrupted(f"{origin} chunk {k}")
             self._guard(collect)
         self.prescored = prescored
         with AtomicJsonl(raw_path) as raw:  # the chunks in the local executor's order

@@ -256,7 +256,8 @@ class Trainer:
             state = json.loads((src_dir / "state.json").read_text(encoding="utf-8"))
             self.model_info = state["model_info"]
         self.tr = self._translator(str(src_dir))
-        self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
+        with progress.step(f"train: loading {src_dir}", log_fn=self.log):
+            self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
         mid = self.tr.model_id(d.src, d.tgt)
         self.family = self.tr._family[mid]
         if self.family in ("nllb", "m2m100", "mbart50"):
@@ -542,8 +543,8 @@ class Trainer:
         start_eval = t.eval_at_start if t.eval_at_start is not None else not self.scratch
         if self.resume_from is None and start_eval:
             self._eval_and_checkpoint(0, d.stages[0].name, (0, 0), stage_done=False)
-        bar = progress.bar("train", total=self.total, unit="steps")
-        bar.update(step)
+        bar = progress.bar("train", total=self.total, unit="steps", initial=step,
+                           log_fn=self.log)
         interrupted = [False]
         old_handler = None
 
