@@ -507,12 +507,18 @@ def langs():
               help="override a key before checking, as `run --set` does (repeatable), e.g. "
                    "--set filters.rt_chrf.min=40")
 def validate(config_file, sets):
-    """Check a config file; exit 0 when valid, 2 with the first problem otherwise."""
+    """Check a config file as `run` does before any work; exit 0 when valid, 2 with the first
+    problem otherwise: keys and value ranges, languages against the backend and model, model
+    paths, input files present and readable. No model is loaded."""
     from translate_synth.config import load_config
+    from translate_synth.filters import build_filters
+    from translate_synth.preflight import check_run
 
     cfg = load_config(Path(config_file), list(sets))
-    click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, "
-               f"{len(cfg.filters)} filters)")
+    check_run(cfg)
+    n = len(build_filters(cfg.filters, {}))  # the funnel's rows, as `run` prints them
+    click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, {n} filters: "
+               f"{len(cfg.filters)} configured, {n - len(cfg.filters)} always added)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ from translate_synth.errors import UserError
 
 
 def run(cfg, out_root: Path, log, restart: bool = False):
+    from translate_synth.preflight import check_run
+
+    check_run(cfg)  # what `validate` checks, before any work: one line, nothing written
     if cfg.executor.name == "local":
         from translate_synth.pipeline import run as run_local
 
