@@ -367,6 +367,11 @@ def generations(lang, config, out, rounds, mix, model, limit, seed, sets, no_cac
     except GenerationsStopped as e:  # a result, not an input error: the report is written
         click.echo(f"error: {e} (report: {Path(out) / 'gen' / 'generations.md'})", err=True)
         sys.exit(3)
+    except (Interrupted, KeyboardInterrupt) as e:  # generations has no --resume: it resumes
+        where = f" after {e.where}" if isinstance(e, Interrupted) else ""
+        click.echo(f"interrupted{where}: finished rounds, run chunks and training checkpoints "
+                   "are kept; run the same command again to resume", err=True)
+        sys.exit(130)
     for r in rep["table"]:
         click.echo(f"round {r['round']}: real test chrF {r['real_test_chrf']:.1f}, synthetic "
                    f"valid chrF {(r['synthetic_valid_chrf'] or 0):.1f}, "
