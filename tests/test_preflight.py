@@ -176,3 +176,33 @@ def test_validate_passes_the_shipped_configs_and_counts_the_funnel_filters():
         assert res.exit_code == 0, (p, res.output)
     res = CliRunner().invoke(main, ["validate", str(PT)])
     assert res.output.strip().endswith("14 filters: 8 configured, 6 always added)")
+
+
+def test_hf_local_dir_saved_with_save_to_disk_is_read(tmp_path):
+    """hf:/local/dir refused a save_to_disk dataset; a Dataset and a DatasetDict's split load."""
+    import json
+
+    import datasets
+
+    pairs = [("Hello world.", "Olá mundo."), ("Good day.", "Bom dia."),
+             ("Thank you.", "Obrigado."), ("The cat sleeps.", "O gato dorme."),
+             ("I like bread.", "Eu gosto de pão.")]
+    ds = datasets.Dataset.from_dict({"en": [a for a, _ in pairs], "pt": [b for _, b in pairs]})
+    ds.save_to_disk(str(tmp_path / "one"))
+    datasets.DatasetDict({"train": ds.select(range(2)), "dev": ds}).save_to_disk(
+        str(tmp_path / "dict"))
+    for spec in (f"hf:{tmp_path / 'one'}", f"hf:{tmp_path / 'dict'}::dev"):
+        out = tmp_path / ("o" + str(len(spec)))
+        res = CliRunner().invoke(main, ["run", "--lang", "pt", "--parallel", spec, "--out",
+                                        str(out), "--set", "split.valid=1", "--set",
+                                        "split.test=1", "--no-report", "--quiet"])
+        assert res.exit_code == 0, res.output
+        st = json.loads((out / "pt" / "stats.json").read_text())
+        assert st["inputs"]["parallel"][0]["kept"] == 5
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"lang: pt\n{BERGAMOT}data: {{parallel: ['hf:{tmp_path / 'dict'}::test']}}\n")
+    v = _refused(CliRunner().invoke(main, ["validate", str(cfg)]))
+    r = _refused(CliRunner().invoke(main, ["run", "--config", str(cfg), "--out",
+                                           str(tmp_path / "x")]))
+    assert v == r and "no split 'test' in this saved DatasetDict (it has train, dev)" in v
+    assert not (tmp_path / "x").exists()

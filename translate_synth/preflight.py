@@ -80,7 +80,7 @@ def check_models(cfg: Config) -> None:
 
 
 def check_files(cfg: Config) -> None:
-    from translate_synth.ingest import _check_file, hf_spec, resolve
+    from translate_synth.ingest import _check_file, hf_dataset, hf_spec, resolve
 
     for kind in DATA_LISTS:
         for f in getattr(cfg.data, kind):
@@ -91,6 +91,8 @@ def check_files(cfg: Config) -> None:
                 if name.startswith(("/", "./", "../", "~")) and not local.exists():
                     raise UserError(f"{HF_PREFIX}{name}: no such directory; give the directory "
                                     "a dataset was saved to (save_to_disk), or a hub name")
+                if (local / "dataset_dict.json").is_file():
+                    hf_dataset(f, streaming=True)  # memory-mapped: says when the split is missing
                 continue
             _check_file(path)
             if not os.access(path, os.R_OK):
