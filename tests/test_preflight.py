@@ -206,3 +206,26 @@ def test_hf_local_dir_saved_with_save_to_disk_is_read(tmp_path):
                                            str(tmp_path / "x")]))
     assert v == r and "no split 'test' in this saved DatasetDict (it has train, dev)" in v
     assert not (tmp_path / "x").exists()
+
+
+def test_a_cuda_device_that_is_absent_is_refused_by_validate_too(tmp_path, no_model):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is visible")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("lang: sw\nmodel: {device: 'cuda:1'}\n")
+    v = _refused(CliRunner().invoke(main, ["validate", str(cfg)]))
+    r = _refused(CliRunner().invoke(main, ["run", "--config", str(cfg), "--out",
+                                           str(tmp_path / "o")]))
+    assert v == r == "error: model.device=cuda:1 but no CUDA device is visible; use auto or cpu"
+    assert not (tmp_path / "o").exists()
+
+
+def test_validate_of_a_config_without_data_notes_what_run_needs(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("lang: pt\nmodel: {backend: bergamot, id: null}\n")
+    res = CliRunner().invoke(main, ["validate", str(cfg)])
+    assert res.exit_code == 0 and res.output.startswith("ok:")
+    assert "note: no input in data.*: give `run` --parallel, --source-mono or --target-mono" \
+        in res.stderr

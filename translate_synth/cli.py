@@ -524,6 +524,9 @@ def validate(config_file, sets):
     n = len(build_filters(cfg.filters, {}))  # the funnel's rows, as `run` prints them
     click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, {n} filters: "
                f"{len(cfg.filters)} configured, {n - len(cfg.filters)} always added)")
+    if not any(getattr(cfg.data, k) for k in ("parallel", "source_mono", "target_mono")):
+        click.echo("note: no input in data.*: give `run` --parallel, --source-mono or "
+                   "--target-mono", err=True)
 
 
 if __name__ == "__main__":

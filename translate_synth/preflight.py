@@ -26,6 +26,7 @@ def check_run(cfg: Config) -> None:
     """Raise the first problem a run of ``cfg`` would meet before or while loading its model."""
     check_languages(cfg)
     check_models(cfg)
+    check_runtime(cfg)
     check_files(cfg)
 
 
@@ -77,6 +78,27 @@ def check_models(cfg: Config) -> None:
     for ref in [m.id, *m.ids.values()]:
         if ref:
             check_model_path(ref)
+
+
+def check_runtime(cfg: Config) -> None:
+    """The executor's package and the asked device (``cuda``/``cuda:N`` only: auto and cpu
+    always run)."""
+    if cfg.executor.name == "ray":
+        import importlib.util
+
+        from translate_synth.executors import RAY_MISSING
+
+        if importlib.util.find_spec("ray") is None:
+            raise UserError(RAY_MISSING)
+    device = cfg.model.device
+    if device.startswith("cuda") and cfg.model.backend == "transformers":
+        from translate_synth.backends.hf import pick_device
+
+        pick_device(device)
+    elif device.startswith("cuda") and cfg.model.backend == "ctranslate2":
+        from translate_synth.backends.ct2 import ct2_device
+
+        ct2_device(device)
 
 
 def check_files(cfg: Config) -> None:

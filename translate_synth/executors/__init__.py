@@ -10,6 +10,9 @@ from pathlib import Path
 from translate_synth.errors import UserError
 
 
+RAY_MISSING = "executor ray needs Ray: pip install 'translate-synth[ray]' (or use --executor local)"
+
+
 def run(cfg, out_root: Path, log, restart: bool = False):
     from translate_synth.preflight import check_run
 
@@ -21,6 +24,5 @@ def run(cfg, out_root: Path, log, restart: bool = False):
     try:
         from translate_synth.executors import ray_exec
     except ImportError:
-        raise UserError("executor ray needs Ray: pip install 'translate-synth[ray]' "
-                        "(or use --executor local)") from None
+        raise UserError(RAY_MISSING) from None
     return ray_exec.run(cfg, out_root, log=log, restart=restart)
