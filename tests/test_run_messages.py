@@ -110,3 +110,16 @@ def test_generations_interrupted_says_run_the_same_command_not_resume(monkeypatc
                                   "training checkpoints are kept; run the same command again "
                                   "to resume")
     assert "--resume" not in res.output and "--restart" not in res.output
+
+
+def test_the_no_calibration_warning_is_printed_once(tmp_path):
+    """Without real pairs there is no calibration: said once (it was a note and a warning)."""
+    mono = tmp_path / "pt.txt"
+    mono.write_text("Bom dia.\nO gato dorme.\nEu gosto de pão.\n", encoding="utf-8")
+    res = _cli("run", "--lang", "pt", "--target-mono", mono, "--out", tmp_path / "o",
+               "--no-report", "--set", "synthesis.paraphrase.enabled=false")
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.stderr.splitlines() if "no calibration" in ln]
+    assert lines == ["[translate-synth] warning: quality: no calibration (quality.calibrate is "
+                     "off or there are no real pairs): quality = rt_chrf for every row, not "
+                     "calibrated to reference chrF"], res.stderr
