@@ -22,6 +22,9 @@ from translate_synth.config import DATA_LISTS, HF_PREFIX, Config
 from translate_synth.errors import UserError
 
 
+RAY_MISSING = "executor ray needs Ray: pip install 'translate-synth[ray]' (or use --executor local)"
+
+
 def check_run(cfg: Config) -> None:
     """Raise the first problem a run of ``cfg`` would meet before or while loading its model."""
     check_languages(cfg)
@@ -85,8 +88,6 @@ def check_runtime(cfg: Config) -> None:
     always run)."""
     if cfg.executor.name == "ray":
         import importlib.util
-
-        from translate_synth.executors import RAY_MISSING
 
         if importlib.util.find_spec("ray") is None:
             raise UserError(RAY_MISSING)

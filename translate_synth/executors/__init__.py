@@ -10,9 +10,6 @@ from pathlib import Path
 from translate_synth.errors import UserError
 
 
-RAY_MISSING = "executor ray needs Ray: pip install 'translate-synth[ray]' (or use --executor local)"
-
-
 def run(cfg, out_root: Path, log, restart: bool = False):
     from translate_synth.preflight import check_run
 
@@ -24,5 +21,7 @@ def run(cfg, out_root: Path, log, restart: bool = False):
     try:
         from translate_synth.executors import ray_exec
     except ImportError:
+        from translate_synth.preflight import RAY_MISSING
+
         raise UserError(RAY_MISSING) from None
     return ray_exec.run(cfg, out_root, log=log, restart=restart)
