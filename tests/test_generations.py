@@ -161,7 +161,8 @@ def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corp
 def test_a_round_that_keeps_no_synthetic_row_stops_the_loop_exit_3(tmp_path, tiny_nllb, sw_corpus):
     cfg = _config(tmp_path, tiny_nllb, sw_corpus)
     out = tmp_path / "exp"
-    res = _gen(cfg, out, 2, "hybrid", "--set", "filters=[{type: rt_chrf, min: 100.5}]")
+    res = _gen(cfg, out, 2, "hybrid", "--set", "filters=[{type: length_ratio, min: 49, max: 50}, "
+               "{type: rt_chrf, min: 100}]")  # in range, and no row passes both
     assert res.exit_code == 3, res.output
     assert "round 0: the run kept no synthetic row" in res.output
     rep = json.loads((out / "gen/generations.json").read_text())

@@ -97,7 +97,8 @@ def test_report_builds_with_no_python_warning(run_dir, tmp_path):
 def test_banner_when_no_synthetic_row_is_kept(run_dir, tmp_path):
     res = CliRunner().invoke(main, ["refilter", str(run_dir), "--out", str(tmp_path / "none" /
                                                                              "pt"),
-                                    "--set", "filters.rt_chrf.min=101"])
+                                    "--set", "filters.length_ratio.min=49",
+                                    "--set", "filters.length_ratio.max=50"])
     assert res.exit_code == 0, res.output
     d = tmp_path / "none" / "pt"
     st = json.loads((d / "stats.json").read_text())
@@ -107,7 +108,7 @@ def test_banner_when_no_synthetic_row_is_kept(run_dir, tmp_path):
     text = _text(page)
     assert "class='banner'" in page and "No synthetic row was kept" in text
     assert text.index("No synthetic row was kept") < text.index("Summary")
-    assert "rt_chrf removed the most" in text and "min 101" in text
+    assert "length_ratio removed the most" in text and "between 49 and 50" in text
     assert "No synthetic row was kept" in (d / "report.md").read_text()
     # a comparison names the empty run in a banner too
     with warnings.catch_warnings():

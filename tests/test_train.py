@@ -468,7 +468,7 @@ def test_bad_input_is_one_line_exit_2(tmp_path):
     run = make_run(tmp_path / "run", n_real=20, n_syn=20, valid_synthetic=False)
     res = _train(run, "--model", "scratch", "--out", tmp_path / "m")
     assert res.exit_code == 2
-    assert f"translate-synth refilter {run} --set curriculum.valid_synthetic=0.05" in res.output
+    assert f"translate-synth refilter {run} --set curriculum.valid_synthetic=50" in res.output
     run2 = make_run(tmp_path / "run2", n_real=20, n_syn=20)
     for args, match in [
         (["--set", "curriculum.tag_bt=true"], "train takes train.* settings only"),

@@ -147,7 +147,7 @@ def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs:
     from translate_synth.report.render import num
 
     cols = {"lang": "lang", "status": "status", "real_train": "real train pairs",
-            "synthetic_kept": "synthetic kept", "acceptance": "kept %",
+            "kept": "synthetic kept", "acceptance": "kept %",
             "rt_chrf_mean": "chrF (kept, mean)", "quality_mean": "quality (kept, mean)",
             "alarms": "collapse alarms", "seconds": "seconds", "error": "error"}
 

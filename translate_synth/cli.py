@@ -366,6 +366,11 @@ def generations(lang, config, out, rounds, mix, model, limit, seed, sets, no_cac
     except GenerationsStopped as e:  # a result, not an input error: the report is written
         click.echo(f"error: {e} (report: {Path(out) / 'gen' / 'generations.md'})", err=True)
         sys.exit(3)
+    except (Interrupted, KeyboardInterrupt) as e:  # generations has no --resume: it resumes
+        where = f" after {e.where}" if isinstance(e, Interrupted) else ""
+        click.echo(f"interrupted{where}: finished rounds, run chunks and training checkpoints "
+                   "are kept; run the same command again to resume", err=True)
+        sys.exit(130)
     for r in rep["table"]:
         click.echo(f"round {r['round']}: real test chrF {r['real_test_chrf']:.1f}, synthetic "
                    f"valid chrF {(r['synthetic_valid_chrf'] or 0):.1f}, "
@@ -565,12 +570,21 @@ def langs():
               help="override a key before checking, as `run --set` does (repeatable), e.g. "
                    "--set filters.rt_chrf.min=40")
 def validate(config_file, sets):
-    """Check a config file; exit 0 when valid, 2 with the first problem otherwise."""
+    """Check a config file as `run` does before any work; exit 0 when valid, 2 with the first
+    problem otherwise: keys and value ranges, languages against the backend and model, model
+    paths, input files present and readable. No model is loaded."""
     from translate_synth.config import load_config
+    from translate_synth.filters import build_filters
+    from translate_synth.preflight import check_run
 
     cfg = load_config(Path(config_file), list(sets))
-    click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, "
-               f"{len(cfg.filters)} filters)")
+    check_run(cfg)
+    n = len(build_filters(cfg.filters, {}))  # the funnel's rows, as `run` prints them
+    click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, {n} filters: "
+               f"{len(cfg.filters)} configured, {n - len(cfg.filters)} always added)")
+    if not any(getattr(cfg.data, k) for k in ("parallel", "source_mono", "target_mono")):
+        click.echo("note: no input in data.*: give `run` --parallel, --source-mono or "
+                   "--target-mono", err=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -372,16 +373,35 @@ def hf_spec(f: DataFile) -> tuple[str, str, str | None, str]:
     return spec, name, config, split
 
 
+def hf_dataset(f: DataFile, streaming: bool):
+    """The ``hf:`` input's split: a directory written by ``save_to_disk`` (a Dataset or a
+    DatasetDict) is loaded with ``load_from_disk``; anything else with ``load_dataset`` (a hub
+    name, or a local directory of data files)."""
+    import datasets
+
+    datasets.logging.set_verbosity_error()
+    datasets.disable_progress_bars()
+    spec, name, config, split = hf_spec(f)
+    local = Path(os.path.expanduser(name))
+    if (local / "dataset_dict.json").is_file() or (local / "state.json").is_file():
+        ds = datasets.load_from_disk(str(local))
+        if isinstance(ds, datasets.DatasetDict):
+            if split not in ds:
+                raise UserError(f"hf:{spec}: no split '{split}' in this saved DatasetDict (it "
+                                f"has {', '.join(ds)}): write hf:{name}::SPLIT")
+            ds = ds[split]
+        return ds
+    return datasets.load_dataset(name, config, split=split, streaming=streaming)
+
+
 def _hf_records(f: DataFile, keys: list[str]):
     spec, name, config, split = hf_spec(f)
     try:
-        import datasets
-
-        datasets.logging.set_verbosity_error()
-        datasets.disable_progress_bars()
-        ds = datasets.load_dataset(name, config, split=split, streaming=True)
+        ds = hf_dataset(f, streaming=True)
         it = iter(ds)
         first = next(it, None)
+    except UserError:
+        raise
     except Exception as e:
         raise UserError(f"hf:{spec}: cannot load the dataset ({type(e).__name__}: "
                         f"{str(e).splitlines()[0] if str(e) else ''}); if it is on the hub, run once "

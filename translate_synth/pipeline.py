@@ -195,8 +195,10 @@ class Run:
         else:
             cal = uncalibrated("no calibration (quality.calibrate is off or there are no real "
                                "pairs)")
-        self.log(f"quality: {cal['note']}")
-        for w in cal.get("warnings", []):
+        warnings = cal.get("warnings", [])
+        if cal["note"] not in warnings:  # else it is the first warning: said once, as one
+            self.log(f"quality: {cal['note']}")
+        for w in warnings:
             self.log(f"warning: quality: {w}")
         write_json(path, cal)
         return cal

@@ -47,9 +47,17 @@ def print_summary(result) -> None:
                        f"median {b['median']:.1f}; chrF mean {c['mean']:.1f} median {c['median']:.1f}")
     click.echo(f"signatures: {result.manifest['signatures']['rt_bleu']} | "
                f"{result.manifest['signatures']['rt_chrf']}")
-    for w in st.get("warnings", []):
-        click.echo(f"WARNING: {w}", err=True)
-    click.echo(f"done in {st['timings_s']['total']:.1f}s -> {result.out_dir}")
+    from translate_synth import progress
+
+    if progress.QUIET:  # else the run logged them as they came: each warning once
+        for w in st.get("warnings", []):
+            click.echo(f"WARNING: {w}", err=True)
+    refiltered = (st["timings_s"].get("refilter") or {}).get("total")
+    if refiltered is not None:  # a refilter's summary: its own time, not the run's
+        click.echo(f"refiltered in {refiltered:.1f}s, no model call (the run took "
+                   f"{st['timings_s']['total']:.1f}s) -> {result.out_dir}")
+    else:
+        click.echo(f"done in {st['timings_s']['total']:.1f}s -> {result.out_dir}")
 
 
 def print_langs() -> None:

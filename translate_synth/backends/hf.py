@@ -14,7 +14,9 @@ from pathlib import Path
 
 from translate_synth.translator import Translator
 from translate_synth.backends.batching import token_batches
-from translate_synth.config import DEFAULT_MODEL, Config, Decoding
+from translate_synth.backends.modelref import (check_model_path, looks_like_path,
+                                               no_model_message)
+from translate_synth.config import Config, Decoding
 from translate_synth.errors import UserError
 from translate_synth.langs import family_code
 from translate_synth.text import stable_int
@@ -41,11 +43,6 @@ def pick_device(device: str) -> str:
     return device
 
 
-def _looks_like_path(model_id: str) -> bool:
-    return model_id.startswith(("/", "./", "../", "~")) or os.sep in model_id.strip("/").split("/", 1)[-1] \
-        or Path(model_id).exists()
-
-
 def load_model(model_id: str, revision: str | None, trust_remote_code: bool):
     """(tokenizer, model) from a local directory or a hub id; a clear line when unavailable."""
     import transformers
@@ -55,10 +52,8 @@ def load_model(model_id: str, revision: str | None, trust_remote_code: bool):
     transformers.utils.logging.disable_progress_bar()
     kw = dict(revision=revision, trust_remote_code=trust_remote_code)
     local = Path(os.path.expanduser(model_id))
-    if local.exists() or _looks_like_path(model_id):
-        if not local.is_dir():
-            raise UserError(f"model path {model_id} does not exist (or is not a directory); "
-                            "pass a directory saved with save_pretrained, or a hub id")
+    if looks_like_path(model_id):
+        check_model_path(model_id)
         try:
             return (AutoTokenizer.from_pretrained(str(local), **kw),
                     AutoModelForSeq2SeqLM.from_pretrained(str(local), **kw))
@@ -162,10 +157,7 @@ class TransformersTranslator(Translator):
         self.mcfg = cfg.model
         if not self.mcfg.id and not any(self.mcfg.ids.values()):
             s, t = cfg.source_lang, cfg.lang
-            raise UserError(f"no model for {s}-{t}: backend {self.name} needs one: give --model "
-                            f"ID_OR_PATH (a hub id such as {DEFAULT_MODEL}, or a local "
-                            f"directory), or set model.id (or model.ids.{s}-{t} and "
-                            f"model.ids.{t}-{s})")
+            raise UserError(no_model_message(self.name, s, t))
         self.device = self._pick_device()
         self._models: dict[str, tuple] = {}
         self._family: dict[str, str] = {}

@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from translate_synth.collapse import ALARMS
 from translate_synth.filters import score_ranks, validate_specs
-from translate_synth.langs import FAMILIES
+from translate_synth.langs import FAMILIES, alias_message
 
 BUILTIN_PREFIX = "builtin:"
 HF_PREFIX = "hf:"
 DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
+MAX_SEED = 2**32 - 1  # seeds are non-negative 32-bit integers (numpy, torch, random)
 
 
 def check_device(v: str) -> str:
@@ -282,6 +283,13 @@ class CurriculumConfig(Strict):
         return self
 
 
+# the values each collapse metric can take (ratios: synthetic over real, 1 = alike)
+ALARM_RANGES = {"distinct2_ratio": (0, None), "mtld_ratio": (0, None),
+                "valid_coverage_ratio": (0, None), "rare_coverage_ratio": (0, None),
+                "jsd_train": (0, 1), "ks_length": (0, 1), "self_bleu_excess": (-100, 100),
+                "prefix3_excess": (-1, 1)}
+
+
 class CollapseConfig(Strict):
     enabled: bool = True
     alarms: dict[str, float | None] = Field({}, description="metric -> threshold (null: off)")
@@ -298,6 +306,14 @@ class CollapseConfig(Strict):
                 close = difflib.get_close_matches(k, list(ALARMS), n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"one of {', '.join(ALARMS)}"
                 raise ValueError(f"unknown collapse metric '{k}'; {hint}")
+            lo, hi = ALARM_RANGES.get(k, (None, None))
+            t = v[k]
+            if t is not None and ((lo is not None and t < lo) or (hi is not None and t > hi)
+                                  or t != t):
+                span = f"in [{lo:g}, {hi:g}]" if hi is not None else f">= {lo:g}"
+                raise ValueError(f"{k}: {t:g} is out of range ({k} is {span}): the alarm would "
+                                 f"never or always fire; choose a threshold {span}, or null "
+                                 "to turn it off")
         return v
 
 
@@ -327,11 +343,11 @@ class DivergenceConfig(Strict):
     """The alarm of ``translate-synth train``: the model gets better on synthetic text only
     (``train/watch.py``; measured by ``eval/divergence.py``)."""
 
-    delta: float = Field(2.0, gt=0, description="mean sentence chrF points the synthetic valid "
+    delta: float = Field(2.0, gt=0, le=100, description="mean sentence chrF points the synthetic valid "
                          "set must rise by over `window` evaluations (fitted line)")
     window: int = Field(3, ge=1, description="evaluations before the current one the trend "
                         "is fitted over")
-    real_delta: float = Field(0.5, ge=0, description="the real valid set 'has not risen' when "
+    real_delta: float = Field(0.5, ge=0, le=100, description="the real valid set 'has not risen' when "
                               "the interval of its fitted rise over the same evaluations "
                               "starts below this")
     min_rows: int = Field(50, ge=1, description="below this many rows in either valid set the "
@@ -384,7 +400,7 @@ class TrainConfig(Strict):
     device: str = Field("auto", description="auto (CUDA when present), cpu, cuda, cuda:N")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto", description="auto: bf16 on CUDA that has it, else fp16 there; fp32 on CPU")
-    seed: int | None = Field(None, description="null: the run's seed")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="null: the run's seed")
     keep_checkpoints: bool = Field(False, description="keep MODEL_DIR/checkpoints/ at the end")
     scratch: ScratchShape = ScratchShape()
 
@@ -420,7 +436,8 @@ class Config(Strict):
     source_lang: str = "en"
     codes: dict[str, str | None] = Field({}, description="this language's code per model family")
     source_codes: dict[str, str | None] = {}
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="seed of splits, sampling and "
+                      "training: 0 to 4294967295")
     model: ModelConfig = ModelConfig()
     data: DataConfig = DataConfig()
     synthesis: SynthesisConfig = SynthesisConfig()
@@ -450,6 +467,9 @@ class Config(Strict):
     def _code(cls, v):
         if not v.replace("-", "").replace("_", "").isalnum():
             raise ValueError(f"'{v}' is not a language code such as sw or en")
+        other = alias_message(v)  # 'por', 'PT', 'swh_Latn': a built-in language by another name
+        if other:
+            raise ValueError(other)
         return v
 
     @field_validator("filters")

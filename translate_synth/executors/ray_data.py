@@ -101,13 +101,13 @@ def read_input(ray, f, keys: list[str], data, file_no: int):
                         "data_json": data.model_dump_json(), "file_no": file_no},
           "batch_format": "pyarrow"}
     if fmt == "hf":
-        import datasets
+        from translate_synth.ingest import hf_dataset, hf_spec
 
-        from translate_synth.ingest import hf_spec
-
-        spec, name, config, split = hf_spec(f)
+        spec = hf_spec(f)[0]
         try:
-            hf = datasets.load_dataset(name, config, split=split)
+            hf = hf_dataset(f, streaming=False)
+        except UserError:
+            raise
         except Exception as e:
             raise UserError(f"hf:{spec}: cannot load the dataset ({type(e).__name__}); run once "
                             "online to cache it, or give a local path or file") from None

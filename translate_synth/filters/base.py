@@ -95,6 +95,8 @@ class Filter:
     name: ClassVar[str]
     score_key: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
+    # (lowest, highest) value score() can give, None: unbounded; min/max outside are refused
+    score_range: ClassVar[tuple[float | None, float | None]] = (None, None)
     # True when score() needs nothing but the row and the language pair (no state across rows,
     # no run data): such filters may score on another process or machine (the Ray executor)
     stateless: ClassVar[bool] = False

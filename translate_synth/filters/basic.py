@@ -17,6 +17,7 @@ class RoundTripBLEU(StoredScore):
 
     name = "rt_bleu"
     score_key = "rt_bleu"
+    score_range = (0.0, 100.0)
 
 
 @register
@@ -25,6 +26,7 @@ class RoundTripCHRF(StoredScore):
 
     name = "rt_chrf"
     score_key = "rt_chrf"
+    score_range = (0.0, 100.0)
 
 
 @register
@@ -34,6 +36,7 @@ class LengthRatio(Filter):
     name = "length_ratio"
     stateless = True
     score_key = "length_ratio"
+    score_range = (0.0, None)
     direction = "range"  # best at 1.0: ranked by |log ratio|, the distance from equal length
 
     def rank(self, value):

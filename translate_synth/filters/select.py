@@ -51,6 +51,7 @@ class Novelty(Filter):
     first (where collapse starts). Higher is better."""
 
     name = "novelty"
+    score_range = (0.0, None)
     score_key = "novelty"
 
     class Params(Threshold):
@@ -87,6 +88,7 @@ class Select(Filter):
     (eval/selection_study.py measures the trade). Use it with ``keep_top``."""
 
     name = "select"
+    score_range = (0.0, None)
     score_key = "select"
 
     def needs(self):

@@ -682,11 +682,12 @@ def _comparison_html(report: dict, b64: dict) -> str:
     rows = []
     for r, g in zip(s, report["languages"]):
         low = bool(banner(g))
-        kept = pct(r["synthetic_kept"], r["candidates"])
+        kept = pct(r["kept"], r["candidates"])
         rows.append([f"<a href='#{_e(g.get('slug', r['lang']))}'>{_e(r['label'])}</a>",
                      _e(r["lang"]), _e(num(r["real_train"])), _e(num(r["candidates"])),
-                     _e(num(r["synthetic_kept"])),
+                     _e(num(r["kept"])),
                      f"<span class='alarm'>{_e(kept)}</span>" if low else _e(kept),
+                     _e(num(r["synthetic_kept"])),
                      _e(num(r["rt_bleu_mean"])), _e(num(r["rt_chrf_mean"])),
                      _e(num(r["quality_mean"])),
                      f"<span class='alarm'>{r['alarms']}</span>" if r["alarms"] else "0",
@@ -694,8 +695,9 @@ def _comparison_html(report: dict, b64: dict) -> str:
                      if r["quality_warnings"] else "0"])
     return ("<h2>Runs compared</h2>" + _table(
         ["run", "language", "real train pairs", "synthetic candidates", "synthetic kept",
-         "kept %", "BLEU (kept, mean)", "chrF (kept, mean)", "quality (kept, mean)",
-         "collapse alarms", "quality warnings"], rows, num_cols=tuple(range(2, 11))) +
+         "kept %", "synthetic in train.jsonl", "BLEU (kept, mean)", "chrF (kept, mean)",
+         "quality (kept, mean)", "collapse alarms", "quality warnings"], rows,
+        num_cols=tuple(range(2, 12))) +
         _img(b64, "comparison", "runs compared"))
 
 
@@ -745,10 +747,10 @@ def render_md(report: dict, models: list[str] = (), title: str | None = None) ->
     if len(runs) > 1:
         out += ["", *_md_table(
             ["run", "language", "real train pairs", "candidates", "synthetic kept", "kept %",
-             "BLEU (kept)", "chrF (kept)", "quality (kept)", "collapse alarms",
-             "quality warnings"],
+             "synthetic in train.jsonl", "BLEU (kept)", "chrF (kept)", "quality (kept)",
+             "collapse alarms", "quality warnings"],
             [[r["label"], r["lang"], num(r["real_train"]), num(r["candidates"]),
-              num(r["synthetic_kept"]), pct(r["synthetic_kept"], r["candidates"]),
+              num(r["kept"]), pct(r["kept"], r["candidates"]), num(r["synthetic_kept"]),
               num(r["rt_bleu_mean"]), num(r["rt_chrf_mean"]), num(r["quality_mean"]),
               r["alarms"], r["quality_warnings"]] for r in report["summary"]])]
     if "comparison" in report["plots"]:
