@@ -251,8 +251,9 @@ def test_parquet_rows_of_the_wrong_type_are_bad_rows(tmp_path):
     pq.write_table(pa.table({"en": ["One", "Two"], "sw": [{"x": "Moja"}, {"x": "Mbili"}]}), p)
     with pytest.raises(UserError, match=r"a\.parquet: row 1: field 'sw' is dict"):
         _par(p)
-    rows, st = _par(p, on_error="skip")
-    assert rows == [] and st.as_dict()["skipped"] == {"invalid": 2}
+    # skipped under on_error: skip, which leaves no usable row: the file is refused
+    with pytest.raises(UserError, match=r"a\.parquet: no usable row \(2 rows bad, skipped\)"):
+        _par(p, on_error="skip")
 
 
 def test_summary_line_for_long_truncated_and_dropped_lines(tmp_path):

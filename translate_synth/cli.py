@@ -509,8 +509,10 @@ def langs():
 def validate(config_file, sets):
     """Check a config file; exit 0 when valid, 2 with the first problem otherwise."""
     from translate_synth.config import load_config
+    from translate_synth.ingest import check_inputs
 
     cfg = load_config(Path(config_file), list(sets))
+    check_inputs(cfg)  # the inputs as `run` reads them: layout, header, a first usable line
     click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, "
                f"{len(cfg.filters)} filters)")
 
