@@ -505,10 +505,10 @@ def no_usable(f: DataFile, why: Counter, k: int, data: DataConfig) -> UserError:
             "too_long": lambda c: f"{_count(c, u)} over data.max_chars={data.max_chars}",
             INVALID: lambda c: f"{_count(c, 'bad ' + u)} skipped (data.on_error: skip)",
             HEADER: lambda c: "a header line"}
-    got = ", ".join(what[r](c) for r, c in why.items() if c and r in what)
+    got = ", ".join(what[r](c) for r, c in why.items() if c and r in what) or "no text at all"
     cut = f" in the first {_count(k, u)} (data.limit)" if data.limit and k >= data.limit else ""
     return UserError(f"{f.path if path is None else path}: no usable {u}{cut}"
-                     + (f" ({got})" if got else "")
+                     + f" ({got})"
                      + "; give a file with text in it, or remove it from the inputs")
 
 
