@@ -165,8 +165,8 @@ def decide(path, keys: list[str], fields: list[str], n: int, *, columns=None,
         return Layout(cols, n, _note(n, keys, fields, cols))
     what = f"header line {n}" if is_header else f"line {n}"
     if k > width:
-        match = _match(words, keys) if is_header else []
-        ok = match and None not in match and len(set(match)) == width
+        match = _match([_word(f, names) for f in fields], keys)  # a header, auto or not
+        ok = None not in match and len(set(match)) == width
         example = "[" + ", ".join(fields[i] for i in match) + "]" if ok else \
             "[" + ", ".join(map(str, range(width))) + "]"
         kind = "tab-separated columns" if tsv else "fields"
