@@ -386,7 +386,7 @@ def _expect(lay, on_error):
     return (pairs, None) if pairs else (None, "empty")
 
 
-@settings(max_examples=250, deadline=None,
+@settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(lay=layouts(), on_error=st.sampled_from(["fail", "skip"]))
 def test_fuzzed_layouts_read_as_the_rules_say(tmp_path_factory, lay, on_error):
@@ -415,3 +415,18 @@ def test_fuzzed_layouts_read_as_the_rules_say(tmp_path_factory, lay, on_error):
     assert got == want
     assert stats.as_dict()["skipped"].get("header", 0) == lay["used"]  # said on stderr
     assert bool(stats.header) == lay["used"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.lists(st.sampled_from([b"a", b"bc", b"\r", b"\n", b"\r\n", b" "]), max_size=30)
+       .map(b"".join), chunk=st.integers(1, 6))
+def test_line_ends_split_alike_in_any_chunking(raw, chunk):
+    """LF, CRLF and CR each end one line, also when a CR and its LF fall in different chunks."""
+    import io
+
+    from translate_synth import ingest
+
+    want = re.split(rb"\r\n|\r|\n", raw)
+    if want[-1] == b"":
+        want.pop()  # the end of the last line is not a line
+    assert list(ingest._raw_lines(io.BytesIO(raw), chunk)) == want

@@ -252,7 +252,8 @@ def test_parquet_rows_of_the_wrong_type_are_bad_rows(tmp_path):
     with pytest.raises(UserError, match=r"a\.parquet: row 1: field 'sw' is dict"):
         _par(p)
     # skipped under on_error: skip, which leaves no usable row: the file is refused
-    with pytest.raises(UserError, match=r"a\.parquet: no usable row \(2 rows bad, skipped\)"):
+    with pytest.raises(UserError, match=r"a\.parquet: no usable row \(2 bad rows skipped by "
+                       r"data\.on_error: skip\); give a file"):
         _par(p, on_error="skip")
 
 

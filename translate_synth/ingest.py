@@ -224,21 +224,21 @@ def _binary(head: bytes) -> bool:
 CHUNK = 1 << 20  # bytes read at a time
 
 
-def _raw_lines(fh) -> Iterator[bytes]:
+def _raw_lines(fh, chunk_size: int = CHUNK) -> Iterator[bytes]:
     """The lines of a binary stream without their ends: LF, CRLF and a lone CR (old Mac files)
     each end a line, as Python's universal newlines do; read a chunk at a time."""
     held: list[bytes] = []
-    while chunk := fh.read(CHUNK):
+    while chunk := fh.read(chunk_size):
         if b"\n" not in chunk and b"\r" not in chunk:
             held.append(chunk)
             continue
-        parts = (b"".join(held) + chunk if held else chunk).splitlines(keepends=True)
-        # the last piece may go on (no end yet), or be a CR whose LF is in the next chunk
-        held = [parts.pop()] if not parts[-1].endswith(b"\n") else []
-        for p in parts:
-            yield p.rstrip(b"\r\n")
+        buf = b"".join(held) + chunk if held else chunk
+        parts = buf.splitlines()
+        # the last line may go on (no end yet), or end in a CR whose LF is in the next chunk
+        held = [] if buf.endswith(b"\n") else [parts.pop() + b"\r" * buf.endswith(b"\r")]
+        yield from parts
     if held:
-        yield b"".join(held).rstrip(b"\r\n")
+        yield from b"".join(held).splitlines()
 
 
 def _lines(path: Path, raw: bytes | None = None) -> Iterator[tuple[int, str | RowProblem]]:
@@ -311,7 +311,7 @@ def _fields(path: Path, n: int, line, lay, width: int, tsv: bool):
     if len(parts) < need:
         return n, RowProblem(f"{path}:{n}: {len(parts)} tab-separated column(s), expected at "
                              f"least {need}; fix the row or set `columns:` for this file")
-    if lay.width and len(tsv_fields(line)) > lay.width:
+    if lay.width and len(parts) > lay.width and any(p.strip() for p in parts[lay.width:]):
         return n, RowProblem(f"{path}:{n}: {len(tsv_fields(line))} tab-separated columns, the file "
                              f"has {lay.width} (a tab inside a sentence?); fix the row or set "
                              "`columns:` for this file")
@@ -490,8 +490,10 @@ def clean_records(f: DataFile, keys: list[str], data: DataConfig, raw: bytes | N
             yield n, None, f"{INVALID}\t{n}\t{msg}" if bad <= MAX_EXAMPLES else INVALID
             continue
         texts, reason = clean_fields(fields, data)
-        kept += texts is not None
-        why[reason] += texts is None
+        if texts is None:
+            why[reason] += 1
+        else:
+            kept += 1
         yield n, texts, reason
     if not kept:
         raise no_usable(f, why, k, data)
@@ -503,7 +505,7 @@ def no_usable(f: DataFile, why: Counter, k: int, data: DataConfig) -> UserError:
     u = "row" if fmt in ("hf", "parquet") else "line"
     what = {"empty": lambda c: _count(c, f"blank {u}"),
             "too_long": lambda c: f"{_count(c, u)} over data.max_chars={data.max_chars}",
-            INVALID: lambda c: f"{_count(c, 'bad ' + u)} skipped (data.on_error: skip)",
+            INVALID: lambda c: f"{_count(c, 'bad ' + u)} skipped by data.on_error: skip",
             HEADER: lambda c: "a header line"}
     got = ", ".join(what[r](c) for r, c in why.items() if c and r in what) or "no text at all"
     cut = f" in the first {_count(k, u)} (data.limit)" if data.limit and k >= data.limit else ""
