@@ -334,9 +334,10 @@ def _expect(lay, on_error):
         lay["columns"]
     good = [r for i, r in enumerate(rows) if i != lay["bad"]]
     first = hdr or (good[0] if good else None)
-    if first is None:  # no line to decide the layout: a bad line is one, or nothing is usable
-        return None, f"row:{lay['bad_line']}" if lay["bad"] is not None and on_error == "fail" \
-            else "empty"
+    if on_error == "fail" and lay["bad"] is not None and (hdr is None and lay["bad"] == 0):
+        return None, f"row:{lay['bad_line']}"  # a bad line before the first line with text
+    if first is None:
+        return None, "empty"
     by_name = bool(columns) and any(isinstance(c, str) for c in columns)
     if by_name and opt is False:
         return None, "layout"

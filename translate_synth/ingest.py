@@ -279,24 +279,16 @@ def _field_records(path: Path, f: DataFile, keys: list[str], raw, ctx: dict, tsv
     if not tsv and width != 1:
         raise UserError(f"{path}: plain text has one sentence a line, but parallel data needs two "
                         "sides; use a TSV (source<TAB>target) or JSONL file")
-    lay, pending = None, []
+    lay = None  # blank and bad lines before the first line with text need no layout
     for n, line in _lines(path, raw):
-        if lay is None:
-            if isinstance(line, RowProblem) or not line.strip():
-                pending.append((n, line))
-                continue
+        if lay is None and not isinstance(line, RowProblem) and line.strip():
             lay = layout.decide(path, keys, tsv_fields(line) if tsv else [line], n,
-                                columns=f.columns, header=f.header, tsv=tsv,
+                                columns=f.columns, header=f.header,
                                 names=ctx.get("names"), entry=ctx.get("entry"))
-            for item in pending:
-                yield _fields(path, *item, lay, width, tsv)
-            pending = None
             if lay.header == n:
                 yield n, Header(lay.note)
                 continue
         yield _fields(path, n, line, lay, width, tsv)
-    for item in pending or []:  # no line with text at all
-        yield _fields(path, *item, None, width, tsv)
 
 
 def _fields(path: Path, n: int, line, lay, width: int, tsv: bool):

@@ -134,8 +134,7 @@ def _note(n: int, keys: list[str], fields: list[str], cols: list[int]) -> str:
 
 
 def decide(path, keys: list[str], fields: list[str], n: int, *, columns=None,
-           header="auto", tsv: bool = True, names: dict | None = None,
-           entry: str | None = None) -> Layout:
+           header="auto", names: dict | None = None, entry: str | None = None) -> Layout:
     """The layout of a file whose first non-blank line is line ``n`` with ``fields``; ``keys``
     are the languages the input must hold (``[source, target]`` or ``[lang]``)."""
     width, k = len(keys), len(fields)
@@ -169,8 +168,7 @@ def decide(path, keys: list[str], fields: list[str], n: int, *, columns=None,
         ok = None not in match and len(set(match)) == width
         example = "[" + ", ".join(fields[i] for i in match) + "]" if ok else \
             "[" + ", ".join(map(str, range(width))) + "]"
-        kind = "tab-separated columns" if tsv else "fields"
-        raise UserError(f"{path}: {k} {kind} ({what}: {shown(fields)}) where {width} "
+        raise UserError(f"{path}: {k} tab-separated columns ({what}: {shown(fields)}) where {width} "
                         f"{'are' if width > 1 else 'is'} needed, {need}; {pick.split(' (')[0]}, "
                         f"{_fix(entry, example)}")
     if not is_header:
