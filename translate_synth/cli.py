@@ -300,6 +300,7 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
     """
     from translate_synth import progress
     from translate_synth.train.trainer import train_model
+    from translate_synth.train.watch import alarm_text, div_note
 
     progress.QUIET = quiet
     overrides: list = list(sets)
@@ -311,14 +312,12 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
     real = best.get("real") or {}
     click.echo(f"trained: {got['steps']:,} steps ({got['stopped']}); best step "
                f"{best.get('step')}: real valid chrF {real.get('chrf', 0):.1f}, BLEU "
-               f"{real.get('bleu', 0):.1f}; {len(got['alarms'])} divergence alarm(s); "
-               f"model: {out}")
+               f"{real.get('bleu', 0):.1f}; {len(got['alarms'])} divergence alarm(s) "
+               f"({div_note(got['divergence'])}); model: {out}")
     if got["stopped"] == "divergence":
         a = got["alarms"][-1]
-        click.echo(f"error: divergence alarm at step {a['step']}: synthetic valid chrF "
-                   f"+{a['synthetic_chrf_rise']:.1f} over {a['window']} evaluations, best real "
-                   f"+{a['real_best_chrf_rise']:.1f}; stopped (--stop-on-divergence); the best "
-                   f"real checkpoint is in {out}", err=True)
+        click.echo(f"error: divergence alarm at step {a['step']}: {alarm_text(a)}; stopped "
+                   f"(--stop-on-divergence); the best real checkpoint is in {out}", err=True)
         sys.exit(3)
 
 

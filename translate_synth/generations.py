@@ -9,6 +9,13 @@ and evaluates the forward model (``evaluate``) on the real test set. Round k+1 i
 the same config whose model is round k's pair: ``model.backend: transformers``,
 ``model.ids: {src-lang: round-k/model-fwd, lang-src: round-k/model-rev}``.
 
+Calibration on unseen pairs: unless the config sets ``split.calibration``, every round's run
+sets aside ``CALIBRATION`` (20 %) of the real training pairs (at least min(50, a quarter), at
+most 300: ``split.calibration_min/max``) in ``calibration_pairs.jsonl``; they calibrate the
+quality score and the ``real_percentile`` cuts, and no round's ``train*.jsonl`` holds them, so
+from round 1 on the truth labels come from translations the round's models never saw. The split
+is a pure function of the seed and the real pairs: every round sets aside the same pairs.
+
 Held-out sets stay fixed: every round reads the same real parallel data with the same seed and
 split settings, so its ``valid.jsonl``/``test.jsonl`` are round 0's (the split is a pure
 function of seed, inputs and split settings); each round checks their sha256 against round 0's
@@ -47,6 +54,7 @@ MIXES = ("hybrid", "synthetic")
 FORMAT = 1
 SYNTHETIC_STAGE = {"name": "synthetic", "real": 0.0, "synthetic": 1.0}
 RUN_ONLY = ("output", "cache", "executor", "tracking")  # not part of a round's identity
+CALIBRATION = 0.2  # split.calibration of every round unless the config sets one
 
 
 def _raw(cfg: Config) -> dict:
@@ -167,6 +175,11 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
     if not model or not str(model).strip():
         raise UserError("--model: scratch, a hub id or a local model directory")
     root = Path(out) / "gen"
+    if not cfg0.split.calibration and cfg0.executor.name == "local":
+        # calibrate on real pairs that no round's models train on (round 0 sets them aside,
+        # every round sets aside the same ones: a pure function of seed and real pairs)
+        cfg0 = cfg0.model_copy(update={"split": cfg0.split.model_copy(
+            update={"calibration": CALIBRATION})})
     base = identity(cfg0, mix, model)
     done_rounds: list[dict] = []
     heldout0 = None

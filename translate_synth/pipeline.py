@@ -32,12 +32,14 @@ from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
-from translate_synth.quality import calibrate, sample_pairs, uncalibrated
+from translate_synth.calibration import calibrate, sample_pairs
+from translate_synth.quality import uncalibrated
 from translate_synth.ingest import (InputStats, check_inputs, log_inputs, read_context,
                                     read_mono, read_parallel, resolve)
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth import mono
-from translate_synth.split import Split, drop_summary, pair_key, plan_split, route
+from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_key, plan_split,
+                                  route, set_aside_calibration)
 from translate_synth.synthesise import Synthesiser, paraphrase_inputs
 
 
@@ -138,6 +140,23 @@ class Run:
                 train_hashes.add(pair_key(row["source"], row["target"]))
         return split, train_hashes
 
+    def set_aside(self, split: Split) -> HashSet:
+        """``split.calibration``: move a seeded share of the real training pairs to
+        ``real_calibration.jsonl`` (and the run's ``calibration_pairs.jsonl``); return the
+        hashes of the pairs left in train."""
+        real, held = self.work / "real_train.jsonl", self.work / "real_calibration.jsonl"
+        n, dropped = set_aside_calibration(real, held, self.cfg.split, self.cfg.seed)
+        split.counts["calibration"] = n
+        split.counts["train_dropped_calibration_overlap"] = dropped
+        split.counts["train"] = split.counts.get("train", 0) - n - dropped
+        if n:  # held out like valid/test: no synthetic row may equal one of its sentences
+            shutil.copyfile(held, self.stage / "calibration_pairs.jsonl")
+            split.heldout_keys.update(heldout_keys_of(read_jsonl(held)))
+        hashes = HashSet()
+        for r in read_jsonl(real):
+            hashes.add(pair_key(r["source"], r["target"]))
+        return hashes
+
     # ------------------------------------------------------------ quality calibration
     def calibrate(self, synth: Synthesiser, origins=("bt", "ft")) -> dict:
         """Choose and fit the quality model per origin on real training pairs (journaled: done
@@ -146,15 +165,19 @@ class Run:
         if path.exists():
             return json.loads(path.read_text(encoding="utf-8"))
         cfg, real = self.cfg, self.work / "real_train.jsonl"
+        # split.calibration: pairs set aside that no training file holds, else training pairs
+        held = self.work / "real_calibration.jsonl"
+        cal_src = held if cfg.split.calibration and held.exists() else real
         langs = {"source": cfg.source_lang, "target": cfg.lang}
         pairs = []
-        if cfg.quality.calibrate and cfg.quality.max_rows and real.exists():
-            stream = lambda: ((r["source"], r["target"]) for r in read_jsonl(real))  # noqa: E731
-            pairs = sample_pairs(stream(), cfg.quality.max_rows, cfg.seed)
+        if cfg.quality.calibrate and cfg.quality.max_rows and cal_src.exists():
+            stream = lambda p: ((r["source"], r["target"]) for r in read_jsonl(p))  # noqa: E731
+            pairs = sample_pairs(stream(cal_src), cfg.quality.max_rows, cfg.seed)
         if pairs:
+            train = training_sample(stream(real), cfg.seed) if real.exists() else None
             cal = calibrate(pairs, synth.tr, synth.scorer, langs, synth.decoding,
                             synth.rt_decoding, cfg.seed, model_scores=synth.model_scores,
-                            origins=origins, train_pairs=training_sample(stream(), cfg.seed),
+                            origins=origins, train_pairs=train or None,
                             min_pairs=cfg.quality.min_pairs)
         else:
             cal = uncalibrated("no calibration (quality.calibrate is off or there are no real "
@@ -225,12 +248,16 @@ class Run:
             synth.journal, synth.stop_requested = self.journal, lambda: self._stop
         with _timed(T, "ingest_split"):
             split, train_hashes = self.split_real()
+            if cfg.split.calibration and (self.work / "real_train.jsonl").exists():
+                train_hashes = self.set_aside(split)
         checkpoint("after_split")
         log_inputs(self.log, self.inputs.get("parallel", []), cfg.data)
         if drop_summary(split.counts):
             self.log(drop_summary(split.counts))
         self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
-                 f"{len(split.test)} test")
+                 f"{len(split.test)} test" + (f", {split.counts['calibration']} set aside for "
+                                              "calibration (split.calibration)"
+                                              if split.counts.get("calibration") else ""))
         with _timed(T, "calibrate"):
             calibration = self.calibrate(synth, [o for o, w in (("bt", want_bt),
                                                               ("ft", want_ft)) if w])

@@ -25,10 +25,12 @@ def print_summary(result) -> None:
     sides = [s for s in ("target", "source") if any(s in f.get("rare_types", {})
                                                     for f in result.funnel)]
     click.echo(_table(["filter", "seen", "kept", "removed", "removed %"] +
-                      [f"rare {s} types %" for s in sides],
+                      [f"rare {s} types %" for s in sides] + ["kept/seen per origin"],
                       [[f["name"], f["seen"], f["kept"], f["removed"],
                         f"{100 * f['removed_share']:.1f}"] +
-                       [_rare(f.get("rare_types", {}).get(s)) for s in sides]
+                       [_rare(f.get("rare_types", {}).get(s)) for s in sides] +
+                       [" ".join(f"{o} {v['kept']}/{v['seen']}"
+                                 for o, v in (f.get("by_origin") or {}).items())]
                        for f in result.funnel]))
     if sides:
         click.echo("(rare types: real training words seen <= collapse.rare_k times; the share "

@@ -41,7 +41,7 @@ class LengthRatio(Filter):
 
         return -abs(math.log(max(value, 1e-9)))
 
-    def bounds(self, values=None, real_values=None):
+    def bounds(self, values=None, real_values=None, origin=None):
         """keep_top / real_percentile over the distance |log ratio|, as a symmetric range."""
         import math
 
@@ -49,13 +49,14 @@ class LengthRatio(Filter):
 
         p = self.params
         if p.keep_top is None and p.real_percentile is None:
-            return super().bounds(values, real_values)
+            return super().bounds(values, real_values, origin)
         pool = values if p.keep_top is not None else real_values
-        if pool is None or not len(pool):
+        share = p.share(origin) if p.keep_top is not None else None
+        if pool is None or not len(pool) or (p.keep_top is not None and share is None):
             return None, None
         dist = np.abs(np.log(np.maximum(np.asarray(pool, dtype=float), 1e-9)))
         if p.keep_top is not None:
-            k = max(1, math.ceil(p.keep_top * len(dist)))
+            k = max(1, math.ceil(share * len(dist)))
             cut = float(np.sort(dist)[k - 1])
         else:
             cut = float(np.percentile(dist, 100 - p.real_percentile))

@@ -38,7 +38,8 @@ from translate_synth.emit import AtomicJsonl, write_bytes, write_json
 from translate_synth.errors import Interrupted, UserError
 from translate_synth.faults import checkpoint as fault_point
 from translate_synth.train.data import RunData, StageStream, allocate_steps, load_run
-from translate_synth.train.watch import Watch, plot_curves
+from translate_synth.train.trend import sentence_chrf
+from translate_synth.train.watch import Watch, alarm_text, plot_curves
 
 STATE_VERSION = 1
 SCRATCH_LR, FINETUNE_LR = 5e-4, 5e-5
@@ -408,8 +409,12 @@ class Trainer:
         self.model.eval()
         dec = Decoding(beam_size=t.eval_beam, max_new_tokens=t.eval_max_new_tokens,
                        batch_size=64, max_tokens=max(t.max_tokens, 16))
-        out, sigs = {}, {}
+        out, sigs, rows = {}, {}, {}
         for name, (pairs, s_ids, t_ids) in self.evalsets.items():
+            if not pairs:  # an empty valid_synthetic.jsonl: nothing to score
+                out[name], rows[name] = {"rows": 0, "loss": None, "bleu": None, "chrf": None,
+                                         "sentence_chrf": None}, []
+                continue
             tot, ntok = 0.0, 0
             lengths = np.array([max(len(a), len(b)) for a, b in zip(s_ids, t_ids)])
             from translate_synth.backends.batching import token_batches
@@ -427,13 +432,15 @@ class Trainer:
             hyps = [h[0] if h else "" for h in got]
             refs = [g for _, g in pairs]
             scores, sigs = corpus_metrics(hyps, refs, self.cfg.scoring)
-            res = {"rows": len(pairs), "loss": round(tot / max(ntok, 1), 5), **scores}
+            rows[name] = sentence_chrf(hyps, refs, self.cfg.scoring.lowercase)
+            res = {"rows": len(pairs), "loss": round(tot / max(ntok, 1), 5), **scores,
+                   "sentence_chrf": round(float(np.mean(rows[name])), 4) if rows[name] else None}
             if name == "real":
                 res["rare_words"] = rare_word_recall(hyps, refs, self.counts, self.rare_k)
             out[name] = res
         self.signatures = sigs
         self.model.train()
-        return out
+        return {**out, "rows": rows}
 
     # ------------------------------------------------------------ checkpoints
     def _state(self, step: int, pos: tuple[int, int], stopped: str | None) -> dict:
@@ -495,7 +502,8 @@ class Trainer:
                                      lr=self.lr, betas=BETAS, eps=EPS)
         div = t.divergence
         wkw = dict(select=t.select, patience=t.patience, delta=div.delta, window=div.window,
-                   real_delta=div.real_delta)
+                   real_delta=div.real_delta, min_rows=div.min_rows, bootstrap=div.bootstrap,
+                   confidence=div.confidence, seed=self.seed)
         self.entries: list[dict] = []
         self.window = {"loss": 0.0, "steps": 0, "tokens": 0, "rows": 0}
         self.since_eval = {"loss": 0.0, "steps": 0}
@@ -517,6 +525,9 @@ class Trainer:
         else:
             self.watch = Watch(**wkw)
             step, si0, done0, stopped = 0, 0, 0, None
+        why = self.watch.cannot_judge(*(len(self.evalsets[k][0]) for k in ("real", "synthetic")))
+        if why:
+            self.log(f"train: divergence alarm: {why}; every evaluation will say so")
         t0 = time.perf_counter()
         self.elapsed = lambda: round(elapsed0 + time.perf_counter() - t0, 2)
         self.comet = None
@@ -618,7 +629,7 @@ class Trainer:
                              rate: float | None = None, last_stage: bool = False) -> dict:
         te = time.perf_counter()
         ev = self._evaluate()
-        res = self.watch.update(step, stage, ev["real"], ev["synthetic"])
+        res = self.watch.update(step, stage, ev["real"], ev["synthetic"], ev["rows"])
         stop = None
         if step and res["alarm"] and self.stop_on_divergence:
             stop = "divergence"
@@ -629,7 +640,7 @@ class Trainer:
                  "lr": lr_at(step, self.lr, self.warmup) if step else 0.0,
                  "train_loss": round(se["loss"] / se["steps"], 5) if se["steps"] else None,
                  "real": ev["real"], "synthetic": ev["synthetic"], "best": res["best"],
-                 "alarm": res["alarm"] is not None,
+                 "alarm": res["alarm"] is not None, "divergence": res["divergence"],
                  "time": {"elapsed_s": self.elapsed(), "eval_s": round(time.perf_counter() - te, 2),
                           "steps_per_s": round(rate, 4) if rate else None}}
         self.entries.append(entry)
@@ -638,14 +649,15 @@ class Trainer:
             self.comet.log(entry)
         r, s = ev["real"], ev["synthetic"]
         rec = {k: (v or {}).get("recall") for k, v in r["rare_words"].items()}
+        syn_chrf = "-" if s["chrf"] is None else f"{s['chrf']:.1f}"
         recall = " / ".join(f"{k} {'-' if rec.get(k) is None else f'{rec[k]:.2f}'}"
                             for k in ("rare", "unseen", "frequent"))
         self.log(f"train: step {step:,} ({stage}): real chrF {r['chrf']:.1f} BLEU {r['bleu']:.1f} "
                  f"loss {r['loss']:.3f}{' (best)' if res['best'] else ''}; synthetic chrF "
-                 f"{s['chrf']:.1f}; word recall {recall}"
-                 + (f"; DIVERGENCE: synthetic chrF +{res['alarm']['synthetic_chrf_rise']:.1f} "
-                    f"over {res['alarm']['window']} evaluations, best real "
-                    f"+{res['alarm']['real_best_chrf_rise']:.1f}" if res["alarm"] else ""))
+                 f"{syn_chrf}; word recall {recall}"
+                 + (f"; DIVERGENCE: {alarm_text(res['alarm'])}" if res["alarm"] else
+                    f"; divergence: {res['divergence']}" if res["divergence"] and
+                    res["divergence"].startswith("cannot") else ""))
         finished = stage_done or stop is not None
         if finished:
             self.watch.new_stage()
@@ -701,6 +713,7 @@ class Trainer:
             "best": {"step": best["step"], "stage": best["stage"], "select": best["select"],
                      "real": best["real"], "synthetic": best["synthetic"]} if best else None,
             "final": evals[-1] if evals else None, "alarms": self.watch.alarms,
+            "divergence": self.watch.summary(),
             "evaluations": len(evals), "signatures": self.signatures,
             "valid_rows": {k: len(v[0]) for k, v in self.evalsets.items()},
             "rare_k": self.rare_k, "resumed_at": self.resumed_at,
