@@ -23,7 +23,6 @@ from typing import Iterator
 from translate_synth import hf_input, layout
 from translate_synth.config import BUILTIN_PREFIX, DATA_LISTS, HF_PREFIX, DataConfig, DataFile
 from translate_synth.errors import UserError
-from translate_synth.hf_input import hf_spec  # noqa: F401  (executors import it from here)
 from translate_synth.layout import tsv_fields
 from translate_synth.text import clean
 
