@@ -135,9 +135,9 @@ the config's data lists):
   Parquet   columns named by the language codes (or a `translation` column)
   .gz       any of the text formats, gzipped
   hf:name[:config][:split]   a `datasets` dataset (split default train),
-            or hf:/local/dir
+            or hf:/local/dir (also one save_to_disk wrote)
 Other fields or columns: --set 'data.parallel.0.keys=[english, swahili]',
---set 'data.parallel.0.columns=[2, 3]' (TSV, 0-based).
+--set 'data.parallel.0.columns=[2, 3]' (TSV: 0-based, or header names).
 
 \b
 Examples:

@@ -34,8 +34,8 @@ from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
 from translate_synth.calibration import calibrate, sample_pairs
 from translate_synth.quality import CALIBRATED, uncalibrated
-from translate_synth.ingest import (InputStats, log_inputs, read_mono, read_parallel,
-                                    resolve)
+from translate_synth.ingest import (InputStats, check_inputs, log_inputs, read_context,
+                                    read_mono, read_parallel, resolve)
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth import mono
 from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_key, plan_split,
@@ -115,10 +115,11 @@ class Run:
     # ------------------------------------------------------------ ingest
     def _parallel(self, record: bool):
         stats_list = []
-        for f in self.cfg.data.parallel:
+        for i, f in enumerate(self.cfg.data.parallel):
             st = InputStats(f.path, "parallel")
             stats_list.append(st)
-            yield from read_parallel(f, self.cfg.source_lang, self.cfg.lang, self.cfg.data, st)
+            yield from read_parallel(f, self.cfg.source_lang, self.cfg.lang, self.cfg.data, st,
+                                     read_context(self.cfg, "parallel", i))
         if record:
             self.inputs["parallel"] = stats_list
 
@@ -127,10 +128,10 @@ class Run:
         stats_list = []
 
         def texts():
-            for f in getattr(self.cfg.data, kind):
+            for i, f in enumerate(getattr(self.cfg.data, kind)):
                 st = InputStats(f.path, kind)
                 stats_list.append(st)
-                for text in read_mono(f, lang, self.cfg.data, st):
+                for text in read_mono(f, lang, self.cfg.data, st, read_context(self.cfg, kind, i)):
                     yield text, st
         yield from mono.clean(texts(), origin, skip, synth.stats)
         self.inputs[kind] = stats_list
@@ -285,6 +286,7 @@ class Run:
         if not (want_bt or want_ft or want_para):
             raise UserError("nothing to synthesise: give target-language text (--target-mono), "
                             "source-language text (--source-mono) or real pairs (--parallel)")
+        check_inputs(cfg)  # every input's layout and first usable line: before any model work
         with _timed(T, "load_model"):
             translator = make_translator(cfg)
             scorer = RoundTripScorer(cfg.scoring)

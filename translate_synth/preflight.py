@@ -31,6 +31,9 @@ def check_run(cfg: Config) -> None:
     check_models(cfg)
     check_runtime(cfg)
     check_files(cfg)
+    from translate_synth.ingest import check_inputs
+
+    check_inputs(cfg)  # every input's layout, header and first usable line, as `run` reads it
 
 
 def directions(cfg: Config) -> list[tuple[str, str]]:
@@ -103,19 +106,20 @@ def check_runtime(cfg: Config) -> None:
 
 
 def check_files(cfg: Config) -> None:
-    from translate_synth.ingest import _check_file, hf_dataset, hf_spec, resolve
+    from translate_synth import hf_input
+    from translate_synth.ingest import _check_file, resolve
 
     for kind in DATA_LISTS:
         for f in getattr(cfg.data, kind):
             _, path = resolve(f)  # builtin: files that are missing raise here
             if path is None:  # hf:NAME on the hub, or hf:/a/local/dataset
-                name = hf_spec(f)[1]
+                name = hf_input.hf_spec(f)[1]
                 local = Path(os.path.expanduser(name))
                 if name.startswith(("/", "./", "../", "~")) and not local.exists():
                     raise UserError(f"{HF_PREFIX}{name}: no such directory; give the directory "
                                     "a dataset was saved to (save_to_disk), or a hub name")
-                if (local / "dataset_dict.json").is_file():
-                    hf_dataset(f, streaming=True)  # memory-mapped: says when the split is missing
+                if hf_input.saved_to_disk(str(local)):
+                    hf_input.load(f, streaming=True)  # memory-mapped: says when the split is missing
                 continue
             _check_file(path)
             if not os.access(path, os.R_OK):

@@ -38,12 +38,16 @@ class DataFile(Strict):
 
     path: str
     format: Literal["auto", "text", "tsv", "jsonl", "parquet", "hf"] = "auto"
-    columns: list[int] | None = Field(
-        None, description="TSV: 0-based columns [source, target] (parallel) or [text] (mono)")
+    columns: list[Union[int, str]] | None = Field(
+        None, description="TSV: columns [source, target] (parallel) or [text] (mono), by 0-based "
+                          "number or by a name in the header row")
     keys: list[str] | None = Field(
         None, description="JSONL/Parquet/hf: field names [source, target] or [text]; "
                           "default the language codes, or a `translation` dict")
-    header: bool = False
+    header: Union[bool, Literal["auto"]] = Field(
+        "auto", description="text/TSV: the first non-blank line is column names (true), data "
+                            "(false), or names when its fields are language codes/names or "
+                            "source/target (auto)")
 
     @field_validator("keys", mode="before")
     @classmethod
@@ -58,8 +62,10 @@ class DataFile(Strict):
     @field_validator("columns")
     @classmethod
     def _cols(cls, v):
-        if v is not None and (not v or any(c < 0 for c in v)):
-            raise ValueError("columns are 0-based, non-negative column numbers, e.g. [0, 1]")
+        if v is not None and (not v or any(c < 0 if isinstance(c, int) else not c.strip()
+                                           for c in v)):
+            raise ValueError("columns are 0-based, non-negative column numbers, e.g. [0, 1], "
+                             "or names from the file's header row, e.g. [english, swahili]")
         return v
 
 

@@ -33,7 +33,7 @@ from translate_synth.errors import Interrupted, UserError
 from translate_synth.executors import ray_data as rd
 from translate_synth.faults import checkpoint
 from translate_synth.hashset import HashSet
-from translate_synth.ingest import log_inputs
+from translate_synth.ingest import log_inputs, read_context
 from translate_synth.mono import record_drop
 from translate_synth.pipeline import MONO_KIND, Run
 from translate_synth.split import (Split, heldout_keys_of, heldout_plan, heldout_sizes,
@@ -115,7 +115,8 @@ class RayRun(Run):
     # ------------------------------------------------------------ ingest
     def _read_kind(self, kind: str, keys: list[str]):
         files = getattr(self.cfg.data, kind)
-        parts = [rd.read_input(self.ray, f, keys, self.cfg.data, i) for i, f in enumerate(files)]
+        parts = [rd.read_input(self.ray, f, keys, self.cfg.data, i, read_context(self.cfg, kind, i))
+                 for i, f in enumerate(files)]
         ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
         ds = self._guard(ds.materialize)
         self.inputs[kind] = self._guard(lambda: rd.input_stats(ds, [f.path for f in files], kind))
