@@ -436,11 +436,6 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
     elif baseline_backend or baseline_tokenizer:
         raise UserError("--baseline-backend/--baseline-tokenizer need --baseline MODEL")
 
-    log(f"evaluate: from the run: languages {src_lang}->{lang}, language codes, BLEU "
-        f"tokenisation {cfg.scoring.bleu_tokenize}{' lowercased' if cfg.scoring.lowercase else ''}"
-        f", rare_k {rare_k}, decoding length/batch limits; from the model: beam "
-        f"{cfg.synthesis.decoding.beam_size} (no sampling), revision "
-        f"{cfg.model.revision or 'default'}, dtype {cfg.model.dtype}")
     # translate: one model at a time (one model in memory)
     hyps: dict[tuple[str, str, str], list[str]] = {}  # (system, direction, set) -> lines
     described, seconds = {}, {}
