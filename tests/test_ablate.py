@@ -18,7 +18,7 @@ from translate_synth.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
-SETS = [a for s in TINY + ["train.eval_max_rows=8"] for a in ("--set", s)]
+SETS = [a for s in TINY + ["train.eval_max_rows=8", "train.eval_every=2"] for a in ("--set", s)]
 
 
 def _ablate(*args):
@@ -159,7 +159,7 @@ def test_ablate_writes_every_file_and_a_rerun_retrains_nothing_finished(tmp_path
     assert c["rows"] == 8 and len(c["per_seed"]) == 1
     b = ab["budget"]
     assert b["steps"] == 6 and b["max_tokens"] == 600 and b["seeds"] == 1
-    assert set(b["target_tokens"]) == {"real", "hybrid"} and b["eval_every"] == 1
+    assert set(b["target_tokens"]) == {"real", "hybrid"} and b["eval_every"] == 2  # --set wins
     assert set(b["curves"]) == {"real-seed0", "hybrid-seed0"}
     v = ab["verdicts"]
     assert "at 6 steps (1 seed;" in v["hybrid-real"].lower() and " chrF [" in v["hybrid-real"]

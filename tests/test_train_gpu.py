@@ -176,3 +176,44 @@ def test_the_early_stop_is_in_the_checkpoint_a_resume_reads(tmp_path, monkeypatc
     assert state["step"] == 4 and state["stopped"] == "early_stopping"
     assert state["stage_log"]["train"]["stopped_early"] is True
     assert [e["step"] for e in _log(out, "eval")] == [2, 4]
+
+
+def test_evaluate_and_train_take_model_settings_from_the_model_given(tmp_path, tiny_marian):
+    """The run synthesised with a pinned, remote-code, float16, sampling model: a different
+    model gets none of that; the run's own model keeps its settings; sampling never."""
+    from translate_synth.config import build_config
+    from translate_synth.evaluate import eval_config, settings_origin
+    from translate_synth.train.data import load_run
+
+    run_model = {"id": "org/run-model", "revision": "abc123", "trust_remote_code": True,
+                 "dtype": "float16"}
+    dec = {"sampling": True, "beam_size": 2, "temperature": 0.7, "max_new_tokens": 40}
+    conf = build_config({"lang": "sw", "model": run_model,
+                         "synthesis": {"decoding": dec}}).model_dump(mode="json")
+    manifest = {"config": conf}
+    other = eval_config(manifest, str(tiny_marian), "transformers")
+    m = other.model
+    assert (m.revision, m.trust_remote_code, m.dtype) == (None, False, "auto")
+    d = other.synthesis.decoding
+    gen_beams = json.loads((tiny_marian / "generation_config.json").read_text()).get("num_beams")
+    assert not d.sampling and d.beam_size == (gen_beams or 4)
+    assert d.max_new_tokens == 40  # a length limit: the run's
+    assert other.lang == "sw" and other.scoring.bleu_tokenize == conf["scoring"]["bleu_tokenize"]
+    same = eval_config(manifest, "org/run-model", "transformers")
+    assert (same.model.revision, same.model.trust_remote_code, same.model.dtype) == \
+        ("abc123", True, "float16")
+    assert not same.synthesis.decoding.sampling
+    origin = settings_origin(other, manifest, str(tiny_marian), "transformers")
+    assert origin["model_settings_from"].startswith("defaults")
+    assert "scoring.bleu_tokenize" in origin["from_run"]
+    # --set still wins
+    assert eval_config(manifest, str(tiny_marian), "transformers",
+                       ["synthesis.decoding.beam_size=3"]).synthesis.decoding.beam_size == 3
+    # train: a model that is not the run's gets no revision or remote code from it
+    run = make_run(tmp_path / "run", n_real=10, n_syn=10, n_valid=3, n_vsyn=3, model=run_model)
+    tr = Trainer(load_run(run), str(tiny_marian), tmp_path / "m", False, False, None,
+                 lambda m: None)
+    t = tr._translator(str(tiny_marian), same_model=False)
+    assert (t.mcfg.revision, t.mcfg.trust_remote_code, t.mcfg.dtype) == (None, False, "float32")
+    t = tr._translator(str(tiny_marian), same_model=True)
+    assert (t.mcfg.revision, t.mcfg.trust_remote_code) == ("abc123", True)

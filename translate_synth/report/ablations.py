@@ -142,8 +142,9 @@ def ablates_html(abls: list[dict]) -> str:
         if png.is_file():
             import base64
 
-            parts.append(f"<img alt='real test chrF per condition; real valid chrF by step' "
-                         f"src='data:image/png;base64,{base64.b64encode(png.read_bytes()).decode()}'>")
+            b64 = base64.b64encode(png.read_bytes()).decode()
+            parts.append("<img alt='real test chrF per condition; real valid chrF by step' "
+                         f"src='data:image/png;base64,{b64}'>")
         parts.append("</section>")
     return "".join(parts)
 
