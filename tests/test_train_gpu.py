@@ -171,6 +171,9 @@ def test_the_early_stop_is_in_the_checkpoint_a_resume_reads(tmp_path, monkeypatc
     s = json.loads((out / "train.json").read_text())
     assert s["stopped"] == "early_stopping" and s["steps"] == 4
     assert s["stages"][0]["stopped_early"] is True
+    st = s["model"]["settings"]  # what train took from the run, and what from the model
+    assert "codes" in st["from_run"] and st["revision"] is None
+    assert st["model_settings_from"].startswith("defaults")
     ck = out / "checkpoints" / (out / "checkpoints" / "LATEST").read_text().strip()
     state = json.loads((ck / "state.json").read_text())
     assert state["step"] == 4 and state["stopped"] == "early_stopping"

@@ -46,6 +46,9 @@ STATE_VERSION = 2  # 2: resolved device and precision in the identity; trainer.p
 SCRATCH_LR, FINETUNE_LR = 5e-4, 5e-5
 BETAS, EPS = (0.9, 0.98), 1e-8
 CKPT_ONLY = ("optimizer.pt", "trainer.pt", "state.json", "train_log.jsonl")
+# what train takes from the run's config whatever the model (train.json model.settings)
+FROM_RUN = ("lang", "source_lang", "codes", "source_codes", "model.target_token", "curriculum",
+            "scoring.bleu_tokenize", "scoring.lowercase", "collapse.rare_k", "train")
 
 
 class TrainInterrupted(Interrupted):
@@ -306,8 +309,19 @@ class Trainer:
         if self.resume_from is not None:
             state = json.loads((src_dir / "state.json").read_text(encoding="utf-8"))
             self.model_info = state["model_info"]
-        self.tr = self._translator(str(src_dir), same_model=self.model_spec in (
-            {self.cfg.model.id, *self.cfg.model.ids.values()} - {None}))
+        same = self.model_spec in ({self.cfg.model.id, *self.cfg.model.ids.values()} - {None})
+        self.tr = self._translator(str(src_dir), same_model=same)
+        m = self.tr.mcfg
+        if self.resume_from is None:
+            self.model_info["settings"] = {
+                "from_run": list(FROM_RUN), "revision": m.revision,
+                "trust_remote_code": m.trust_remote_code,
+                "model_settings_from": "the run (the run's own model)" if same else
+                "defaults (not the run's synthesis model's)"}
+            self.log(f"train: from the run: languages {d.src}->{d.tgt}, language codes, "
+                     f"curriculum, valid sets, BLEU tokenisation; from the model: revision "
+                     f"{m.revision or 'default'}, remote code "
+                     f"{'trusted' if m.trust_remote_code else 'not trusted'}")
         with progress.step(f"train: loading {src_dir}", log_fn=self.log):
             self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
         mid = self.tr.model_id(d.src, d.tgt)
