@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from test_train import TINY, _write, make_run
-from translate_synth.ablate import condition_dir, curve_state
-from translate_synth.ablate_stats import paired_difference, sentence_stats, verdict
+from translate_synth.ablate import condition_dir
+from translate_synth.ablate_stats import curve_state, paired_difference, sentence_stats, verdict
 from translate_synth.cli import main
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
@@ -201,5 +201,6 @@ def test_bad_input_is_one_line(tmp_path):
         assert res.exit_code == 2, (args, res.output)
         err = [x for x in res.output.splitlines() if x.startswith("error:")]
         assert len(err) == 1 and match in err[0], (args, res.output)
+    assert not (tmp_path / "o").exists()  # refused before anything was written
     res = _ablate(run, "--model", "scratch", "--out", run / "abl")
     assert res.exit_code == 2 and "inside the run directory" in res.output

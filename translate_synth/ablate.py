@@ -38,7 +38,6 @@ from translate_synth.faults import checkpoint as fault_point
 
 CONDITIONS = ("real", "hybrid", "unfiltered", "synthetic")
 FORMAT = 1
-LATE_RISE = 0.5  # chrF: a best real-valid score that rose less over the second half: flat
 SPLITS = ("test", "valid")
 
 
@@ -185,36 +184,29 @@ def _curve(model_dir: Path) -> list[list]:
     return [[e["step"], e["real"]["chrf"]] for e in rows if e["kind"] == "eval"]
 
 
-def curve_state(curve: list[list], steps: int, stopped: str) -> tuple[str | None, float | None]:
-    """Had the real-valid chrF stopped rising? ``flat``: it rose (by ``LATE_RISE`` or more
-    above the first evaluation) and then its best rose by less than ``LATE_RISE`` over the
-    second half of the steps, or training stopped early; ``rising``: the best rose by
-    ``LATE_RISE`` or more over the second half; ``never rose``: it never got ``LATE_RISE``
-    above the first evaluation (not learning yet, at this budget); None with fewer than 3
-    evaluations. Returns (state, the rise over the second half)."""
-    if len(curve) < 3:
-        return ("flat" if stopped == "early_stopping" else None), None
-    first = [c for s, c in curve if s <= steps / 2]
-    if not first:
-        return None, None
-    best = max(c for _, c in curve)
-    rise = round(best - max(first), 4)
-    if best - curve[0][1] < LATE_RISE:
-        return "never rose", rise
-    if stopped == "early_stopping" or rise < LATE_RISE:
-        return "flat", rise
-    return "rising", rise
-
-
 # ---------------------------------------------------------------- the experiment
 
-def _check_out(out: Path, run_dir: Path, identity: dict) -> None:
+def _precheck(run_dir: Path, conditions: list[str]) -> None:
+    """One line for a condition the run cannot give, before any output is written."""
+    if "unfiltered" in conditions and not (run_dir / "candidates.jsonl").is_file():
+        raise UserError(f"{run_dir / 'candidates.jsonl'}: missing; the unfiltered condition "
+                        "re-decides from its stored per-filter decisions: drop `unfiltered` "
+                        "from --conditions")
+    origins = {r.get("origin") == "real" for r in read_jsonl(run_dir / "train.jsonl")}
+    for cond, real in (("real", True), ("synthetic", False)):
+        if cond in conditions and real not in origins:
+            raise UserError(f"{run_dir}/train.jsonl has no {cond} training rows: the {cond} "
+                            "condition has nothing to train on; drop it from --conditions")
+
+
+def _check_out(out: Path, run_dir: Path, identity: dict, conditions: list[str]) -> None:
     o, r = out.resolve(), run_dir.resolve()
     if o == r or r in o.parents:
         raise UserError(f"--out {out}: inside the run directory {run_dir}; ablate never writes "
                         "there: give another directory")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a directory")
+    _precheck(run_dir, conditions)  # before anything is written
     idf = out / "ablate.identity.json"
     if idf.is_file():
         old = json.loads(idf.read_text(encoding="utf-8"))
@@ -233,6 +225,7 @@ def _check_out(out: Path, run_dir: Path, identity: dict) -> None:
 def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
                  conditions=CONDITIONS, max_steps: int | None = None,
                  device: str | None = None, sets=(), log=progress.log) -> dict:
+    from translate_synth.ablate_stats import curve_state
     from translate_synth.rarewords import train_counts
     from translate_synth.rundir import read_manifest
     from translate_synth.train.data import load_run
@@ -259,7 +252,7 @@ def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
     seed_list = [seed0 + i for i in range(seeds)]
     identity = {"format": FORMAT, "run": str(run_dir.resolve()), "run_files": data.shas,
                 "model": str(model), "sets": [s[0] if isinstance(s, tuple) else s for s in base]}
-    _check_out(out, run_dir, identity)
+    _check_out(out, run_dir, identity, conditions)
     vocab = None
     if model == "scratch":
         from translate_synth.train.scratch import BT_TAG, train_spm
@@ -321,8 +314,8 @@ def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
 def _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, data, rare_k,
             vocab) -> dict:
     from translate_synth import __version__
-    from translate_synth.ablate_stats import QUESTIONS, paired_difference, sentence_stats, \
-        verdict
+    from translate_synth.ablate_stats import (QUESTIONS, budget, paired_difference,
+                                              sentence_stats, verdict)
     from translate_synth.evaluate import make_metrics, metric_args, read_lines
     from translate_synth.report.ablations import ablate_md, ablate_png
 
@@ -341,7 +334,7 @@ def _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, 
     for key, q in QUESTIONS.items():
         pair = (q["a"], q["b"])
         ms = [by[(c, s)] for c in pair if c in conditions for s in seed_list]
-        budgets[key] = _budget(ms, t, len(seed_list))
+        budgets[key] = budget(ms, t, len(seed_list))
         if not all(c in conditions for c in pair):
             comparisons[key] = None
             verdicts[key] = verdict(key, None, budgets[key], conditions=tuple(conditions))
@@ -363,7 +356,7 @@ def _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, 
         "model": str(model), "conditions": conds, "seeds": seed_list,
         "vocabulary": str(vocab) if vocab else None,
         "models": models, "comparisons": comparisons, "verdicts": verdicts,
-        "budget": {**_budget(models, t, len(seed_list)), "by_question": budgets},
+        "budget": {**budget(models, t, len(seed_list)), "by_question": budgets},
         "metrics": models[0]["signatures"],
         "files": ["ablate.json", "ablate.md", "ablate.png"]}
     write_bytes(out / "ablate.png", ablate_png(rep))
@@ -376,20 +369,3 @@ def _pairs(run_dir: Path, split: str, reverse: bool) -> list[tuple[str, str]]:
     """(source, reference) of a real held-out set, in the direction trained."""
     rows = list(read_jsonl(run_dir / f"{split}.jsonl"))
     return [(r["target"], r["source"]) if reverse else (r["source"], r["target"]) for r in rows]
-
-
-def _budget(models: list[dict], t, n_seeds: int) -> dict:
-    """Steps, token batches and target tokens per condition, and whether the real-valid curves
-    had flattened (all ``flat``: True; any ``rising`` or ``never rose``: False; else None)."""
-    states = [m["curve_state"] for m in models]
-    flat = False if {"rising", "never rose"} & set(states) else \
-        (None if None in states or not states else True)
-    steps = sorted({m["steps"] for m in models})
-    tok: dict = {}
-    for m in models:
-        tok.setdefault(m["condition"], []).append(m["tokens"])
-    return {"steps": steps[0] if len(steps) == 1 else steps, "max_steps": t.max_steps,
-            "max_tokens": t.max_tokens, "seeds": n_seeds, "eval_every": t.eval_every,
-            "target_tokens": {c: round(sum(v) / len(v)) for c, v in tok.items()},
-            "flattened": flat, "late_rise_below": LATE_RISE,
-            "curves": {f"{m['condition']}-seed{m['seed']}": m["curve_state"] for m in models}}

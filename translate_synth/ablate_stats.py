@@ -1,5 +1,6 @@
 """The numbers of ``translate-synth ablate``: paired differences between two training conditions
-with a 95 % interval and a p-value, per seed and across seeds, and the sentence that says them.
+with a 95 % interval and a p-value, per seed and across seeds; the budget block (has each
+real-valid curve flattened?); and the sentence that says them.
 
 Per seed: sacrebleu's paired bootstrap, replicated on its own sufficient statistics (the same
 resamples: ``numpy.random.default_rng(12345).choice(rows, (1000, rows))``, the same p-value:
@@ -20,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 N_SAMPLES = 1000
+LATE_RISE = 0.5  # chrF: a best real-valid score that rose less over the second half: flat
 SEED = 12345  # sacrebleu's default (SACREBLEU_SEED)
 
 
@@ -71,6 +73,47 @@ def _summary(observed: float, d: np.ndarray) -> dict:
     return {"difference": round(float(observed), 4), "ci95": [round(float(lo), 4),
                                                               round(float(hi), 4)],
             "p_value": round(p, 4)}
+
+
+# ---------------------------------------------------------------- the budget
+
+def curve_state(curve: list[list], steps: int,
+                stopped: str) -> tuple[str | None, float | None]:
+    """Had the real-valid chrF stopped rising? ``flat``: it rose (by ``LATE_RISE`` or more
+    above the first evaluation) and then its best rose by less than ``LATE_RISE`` over the
+    second half of the steps, or training stopped early; ``rising``: the best rose by
+    ``LATE_RISE`` or more over the second half; ``never rose``: it never got ``LATE_RISE``
+    above the first evaluation (not learning yet, at this budget); None with fewer than 3
+    evaluations. Returns (state, the rise over the second half)."""
+    if len(curve) < 3:
+        return ("flat" if stopped == "early_stopping" else None), None
+    first = [c for s, c in curve if s <= steps / 2]
+    if not first:
+        return None, None
+    best = max(c for _, c in curve)
+    rise = round(best - max(first), 4)
+    if best - curve[0][1] < LATE_RISE:
+        return "never rose", rise
+    if stopped == "early_stopping" or rise < LATE_RISE:
+        return "flat", rise
+    return "rising", rise
+
+
+def budget(models: list[dict], t, n_seeds: int) -> dict:
+    """Steps, token batches and target tokens per condition, and whether the real-valid curves
+    had flattened (all ``flat``: True; any ``rising`` or ``never rose``: False; else None)."""
+    states = [m["curve_state"] for m in models]
+    flat = False if {"rising", "never rose"} & set(states) else \
+        (None if None in states or not states else True)
+    steps = sorted({m["steps"] for m in models})
+    tok: dict = {}
+    for m in models:
+        tok.setdefault(m["condition"], []).append(m["tokens"])
+    return {"steps": steps[0] if len(steps) == 1 else steps, "max_steps": t.max_steps,
+            "max_tokens": t.max_tokens, "seeds": n_seeds, "eval_every": t.eval_every,
+            "target_tokens": {c: round(sum(v) / len(v)) for c, v in tok.items()},
+            "flattened": flat, "late_rise_below": LATE_RISE,
+            "curves": {f"{m['condition']}-seed{m['seed']}": m["curve_state"] for m in models}}
 
 
 # ---------------------------------------------------------------- words
