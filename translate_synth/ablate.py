@@ -192,6 +192,10 @@ def _precheck(run_dir: Path, conditions: list[str]) -> None:
         raise UserError(f"{run_dir / 'candidates.jsonl'}: missing; the unfiltered condition "
                         "re-decides from its stored per-filter decisions: drop `unfiltered` "
                         "from --conditions")
+    if not (run_dir / "test.jsonl").is_file() or \
+            not any(True for _ in read_jsonl(run_dir / "test.jsonl")):
+        raise UserError(f"{run_dir}/test.jsonl: missing or empty; ablate compares on "
+                        "the real test set: rerun `translate-synth run` with split.test > 0")
     origins = {r.get("origin") == "real" for r in read_jsonl(run_dir / "train.jsonl")}
     for cond, real in (("real", True), ("synthetic", False)):
         if cond in conditions and real not in origins:
