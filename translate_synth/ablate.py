@@ -192,8 +192,9 @@ def _precheck(run_dir: Path, conditions: list[str]) -> None:
         raise UserError(f"{run_dir / 'candidates.jsonl'}: missing; the unfiltered condition "
                         "re-decides from its stored per-filter decisions: drop `unfiltered` "
                         "from --conditions")
-    if not (run_dir / "test.jsonl").is_file() or \
-            not any(True for _ in read_jsonl(run_dir / "test.jsonl")):
+    from translate_synth.train.data import _jsonl  # one-line errors for a damaged file
+
+    if not (run_dir / "test.jsonl").is_file() or not _jsonl(run_dir / "test.jsonl"):
         raise UserError(f"{run_dir}/test.jsonl: missing or empty; ablate compares on "
                         "the real test set: rerun `translate-synth run` with split.test > 0")
     origins = {r.get("origin") == "real" for r in read_jsonl(run_dir / "train.jsonl")}
@@ -371,5 +372,7 @@ def _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, 
 
 def _pairs(run_dir: Path, split: str, reverse: bool) -> list[tuple[str, str]]:
     """(source, reference) of a real held-out set, in the direction trained."""
-    rows = list(read_jsonl(run_dir / f"{split}.jsonl"))
+    from translate_synth.train.data import _jsonl
+
+    rows = _jsonl(run_dir / f"{split}.jsonl")
     return [(r["target"], r["source"]) if reverse else (r["source"], r["target"]) for r in rows]
