@@ -210,7 +210,10 @@ class Trainer:
         self.identity = {"version": STATE_VERSION, "run": str(data.run_dir.resolve()),
                          "data": data.shas, "model": model_spec,
                          "direction": f"{data.src}-{data.tgt}",
-                         "train": self.t.model_dump(mode="json", exclude={"keep_checkpoints"}),
+                         # device and precision as resolved (below), not as asked: `auto` on
+                         # a GPU and `cuda` there are the same training
+                         "train": self.t.model_dump(mode="json", exclude={
+                             "keep_checkpoints", "device", "precision"}),
                          "device": _device_kind(self.device_resolved)}
         if self.scratch_vocab is not None:
             from translate_synth.emit import file_sha256
