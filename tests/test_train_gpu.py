@@ -159,11 +159,11 @@ def test_the_early_stop_is_in_the_checkpoint_a_resume_reads(tmp_path, monkeypatc
     evaluation; the checkpoint of that evaluation already says so."""
     run = make_run(tmp_path / "run", n_real=40, n_syn=40, n_valid=6, n_vsyn=6,
                    curriculum={"enabled": False})
-    flat = {"rows": 6, "loss": 1.0, "bleu": 1.0, "chrf": 1.0}
+    flat = {"rows": 6, "loss": 1.0, "bleu": 1.0, "chrf": 1.0, "sentence_chrf": 1.0}
     monkeypatch.setattr(Trainer, "_evaluate", lambda self: {
         "real": {**flat, "rare_words": {c: {"recall": None} for c in
                                         ("rare", "unseen", "frequent")}},
-        "synthetic": dict(flat)})
+        "synthetic": dict(flat), "rows": {"real": [1.0] * 6, "synthetic": [1.0] * 6}})
     out = tmp_path / "m"
     res = _train(run, "--model", "scratch", "--out", out, "--max-steps", 10,
                  *_sets("train.eval_every=2", "train.keep_checkpoints=true",
