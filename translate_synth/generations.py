@@ -84,8 +84,11 @@ def round_config(cfg0: Config, k: int, mix: str, out_dir: Path,
     raw = {k2: v for k2, v in _raw(cfg0).items() if k2 != "output"}
     if k >= 1:
         src, lang = cfg0.source_lang, cfg0.lang
+        # the trained models' own settings, not round 0's model's: dtype auto (the precision
+        # table: never float16 for T5-family weights), no remote code, no revision
         raw["model"] = {**raw["model"], "backend": "transformers", "id": None,
-                        "family": "auto", "revision": None,
+                        "family": "auto", "revision": None, "dtype": "auto",
+                        "trust_remote_code": False,
                         "ids": {f"{src}-{lang}": prev["models"]["forward"]["dir"],
                                 f"{lang}-{src}": prev["models"]["reverse"]["dir"]}}
         if mix == "synthetic":

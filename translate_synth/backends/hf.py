@@ -3,7 +3,8 @@
 Language codes per family (see ``langs.py``): NLLB and mBART-50 set ``tokenizer.src_lang`` and force
 the target code as first token; M2M100 the same through ``get_lang_id``; MADLAD/T5 prefixes
 ``<2xx>``; Marian uses one model per direction (``model.ids``) or a ``>>xxx<<`` prefix.
-Uses CUDA when present (``device: auto``), float16 there; CPU otherwise.
+Uses CUDA when present (``device: auto``), bfloat16 there when the GPU has it, else float16
+(float32 for T5-family models: ``precision.py``); float32 on CPU.
 """
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ class TransformersTranslator(Translator):
         self.device = self._pick_device()
         self._models: dict[str, tuple] = {}
         self._family: dict[str, str] = {}
+        self.dtypes: dict[str, str] = {}  # model id -> the dtype it runs in (precision.py)
 
     def _pick_device(self) -> str:
         return pick_device(self.mcfg.device)
@@ -177,13 +179,17 @@ class TransformersTranslator(Translator):
         if mid not in self._models:
             import torch
 
+            from translate_synth.precision import inference_dtype
+
             tok, model = load_model(mid, self.mcfg.revision, self.mcfg.trust_remote_code)
-            dtype = self.mcfg.dtype
-            if dtype == "auto":
-                dtype = "float16" if self.device.startswith("cuda") else "float32"
+            fam = self.mcfg.family if self.mcfg.family != "auto" else detect_family(model, tok)
+            cuda = self.device.startswith("cuda")
+            dtype = inference_dtype(self.mcfg.dtype, self.device,
+                                    getattr(model.config, "model_type", None),
+                                    cuda and torch.cuda.is_bf16_supported(), fam)
+            self.dtypes[mid] = dtype
             model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
             self._models[mid] = (tok, model)
-            fam = self.mcfg.family if self.mcfg.family != "auto" else detect_family(model, tok)
             self._family[mid] = fam
         return self._models[mid]
 
@@ -304,4 +310,5 @@ class TransformersTranslator(Translator):
         fams = {mid: self._family.get(mid) for mid in self._models}
         return {"backend": self.name, "model": self.mcfg.id, "ids": dict(self.mcfg.ids),
                 "revision": self.mcfg.revision, "family": fams or self.mcfg.family,
-                "device": self.device, "dtype": self.mcfg.dtype}
+                "device": self.device, "dtype": self.mcfg.dtype,
+                "dtype_used": dict(self.dtypes)}
