@@ -481,14 +481,17 @@ class Trainer:
 
         t = self.t
         self.model.eval()
-        dec = Decoding(beam_size=t.eval_beam, max_new_tokens=t.eval_max_new_tokens,
-                       batch_size=64, max_tokens=max(t.max_tokens, 16))
         out, sigs, rows = {}, {}, {}
         for name, (pairs, s_ids, t_ids) in self.evalsets.items():
             if not pairs:  # an empty valid_synthetic.jsonl: nothing to score
                 out[name], rows[name] = {"rows": 0, "loss": None, "bleu": None, "chrf": None,
                                          "sentence_chrf": None}, []
                 continue
+            # an untrained model decodes to the length limit: bound it by the set's longest
+            # source (2x + 16 tokens, as fairseq's max_len_a/b do) so early evaluations are cheap
+            cap = 2 * max(len(x) for x in s_ids) + 16
+            dec = Decoding(beam_size=t.eval_beam, max_new_tokens=min(t.eval_max_new_tokens, cap),
+                           batch_size=64, max_tokens=max(t.max_tokens, 16))
             tot, ntok = 0.0, 0
             lengths = np.array([max(len(a), len(b)) for a, b in zip(s_ids, t_ids)])
             from translate_synth.backends.batching import token_batches
