@@ -35,7 +35,8 @@ from translate_synth.backends import make_translator
 from translate_synth.config import build_config, find_lang_config, read_yaml
 from translate_synth.filtering import apply_filters
 from translate_synth.ingest import builtin_path
-from translate_synth.quality import calibrate, spearman
+from translate_synth.calibration import calibrate
+from translate_synth.quality import spearman
 from translate_synth.score import RoundTripScorer
 
 

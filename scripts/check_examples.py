@@ -105,6 +105,30 @@ EXAMPLES = [
       "models/nllb",),
      "translate-synth evaluate models/scratch out/pt --out eval/scratch --baseline models/nllb",
      0, {}),
+    (("translate-synth export out/pt --format hf --out export/pt-hf",
+      "translate-synth export OUT/<lang> --format hf --out export/pt-hf"),
+     "translate-synth export out/pt --format hf --out export/pt-hf", 0, {}),
+    (("translate-synth export out/pt --format text --out export/pt-text --tag-bt",
+      "translate-synth export OUT/<lang> --format text --out export/pt-text"),
+     "translate-synth export out/pt --format text --out export/pt-text --tag-bt", 0, {}),
+    (("translate-synth export out/pt --format tsv --out export/pt-tsv",),
+     "translate-synth export out/pt --format tsv --out export/pt-tsv", 0, {}),
+    (("translate-synth export OUT/<lang> --format tsv --out export/pt-tsv [--tag-bt [--bt-tag "
+      "TAG]]",),
+     "translate-synth export out/pt --format tsv --out export/pt-tsv2 --tag-bt --bt-tag '<bt>'",
+     0, {}),
+    (("translate-synth ablate out/pt --model scratch --out abl --conditions real,hybrid --seeds 1 "
+      "--max-steps 10",),
+     "translate-synth ablate out/pt --model scratch --out abl --conditions real,hybrid --seeds 1 "
+     "--max-steps 10", 0, {}),
+    (("translate-synth report out/pt abl --out cmp", "translate-synth report OUT/<lang> abl/ --out "
+      "cmp/"), "translate-synth report out/pt abl --out cmp3", 0, {}),
+    (("translate-synth ablate OUT/<lang> --model scratch|ID|DIR --out abl/ [--seeds 3] "
+      "[--conditions real,hybrid,unfiltered,synthetic] [--max-steps 2000] [--device cuda] "
+      "[--set train.max_tokens=1024]",),
+     "translate-synth ablate out/pt --model scratch --out abl2/ --seeds 1 --conditions "
+     "real,hybrid,unfiltered,synthetic --max-steps 10 --device cpu --set train.max_tokens=1024",
+     0, {}),
     (("translate-synth generations --lang pt --rounds 2 --mix synthetic --model scratch --out "
       "gen-out --limit 40 " + TINY_GEN,),
      "translate-synth generations --lang pt --rounds 2 --mix synthetic --model scratch --out "
@@ -158,7 +182,7 @@ def help_examples() -> list[str]:
                 cmd, j = line.strip(), i + 1
                 while j < len(lines) and lines[j].startswith("      ") and \
                         not lines[j].strip().startswith("translate-synth"):
-                    cmd, j = cmd + " " + lines[j].strip(), j + 1
+                    cmd, j = cmd.rstrip("\\ ") + " " + lines[j].strip(), j + 1
                 out.append(normalise(cmd))
             elif on and line.strip() and not line.startswith(" "):
                 on = False

@@ -97,8 +97,13 @@ def test_set_keys_on_a_data_file_given_as_a_bare_path():
     assert line.startswith("error: --set data.parallel.0.keys={source: en, target: pt}: "
                            "data.parallel[0].keys: must be a list of field names, not a mapping")
     assert "keys: [SOURCE_FIELD, TARGET_FIELD]" in line
-    res = _cli("validate", PT, "--set", "data.parallel.0.keys=[en, pt]")
+    res = _cli("validate", PT, "--set", "data.parallel.0.columns=[0, 1]")
     assert res.exit_code == 0 and res.output.startswith("ok:"), res.output
+    # keys: names JSONL/Parquet fields; on a TSV file it is refused, never ignored
+    line = _error_line(_cli("validate", PT, "--set", "data.parallel.0.keys=[en, pt]"))
+    assert line.endswith("udhr.en-pt.tsv: `keys:` is for JSONL, Parquet and hf: inputs, and this "
+                         "input is read as tsv; pick TSV columns with `columns:` (0-based "
+                         "numbers, or names from a header row)")
     line = _error_line(_cli("validate", PT, "--set", "data.parallel.0.path.x=1"))
     assert "'data.parallel.0.path' is a value" in line
 

@@ -81,3 +81,42 @@ def test_valid_synthetic_by_default_a_share_with_a_cap(tmp_path):
     from translate_synth.config import CurriculumConfig
 
     assert CurriculumConfig().valid_synthetic == 0.05 and CurriculumConfig().valid_synthetic_max == 500
+
+
+def _keys(rows, side):
+    from translate_synth.text import norm_key
+
+    return {norm_key(r[side]) for r in rows}
+
+
+def test_valid_synthetic_shares_no_side_with_any_training_file(tmp_path):
+    """The offline demo (the real bergamot en<->pt model, shipped text) with paraphrases on
+    (their real side is a real training row's): no row of valid_synthetic.jsonl has the source
+    or the target of any row of any train*.jsonl; refilter writes the same file as the run."""
+    from click.testing import CliRunner
+
+    from translate_synth.cli import main
+
+    run = tmp_path / "out" / "pt"
+    res = CliRunner().invoke(main, ["run", "--lang", "pt", "--limit", "40", "--out",
+                                    str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c"),
+                                    "--no-report", "--set", "curriculum.valid_synthetic=0.5"])
+    assert res.exit_code == 0, res.output
+    cands = [r for r in read_jsonl(run / "candidates.jsonl") if r.get("accepted")]
+    paras = [r for r in cands if r["origin"] == "paraphrase"]
+    real = [r for r in read_jsonl(run / "train.jsonl") if r["origin"] == "real"]
+    # the case the rule is for: accepted paraphrases whose source is a real training source
+    assert paras and _keys(paras, "source") <= _keys(real, "source")
+    held = list(read_jsonl(run / "valid_synthetic.jsonl"))
+    assert held and not any(r["origin"] == "paraphrase" for r in held)
+    files = sorted(run.glob("train*.jsonl"))
+    assert len(files) >= 3  # train.jsonl and the two default stages
+    for f in files:
+        rows = list(read_jsonl(f))
+        for side in ("source", "target"):
+            train_keys = _keys(rows, side) | {k.removeprefix("bt ") for k in _keys(rows, side)}
+            assert not _keys(held, side) & train_keys, (f.name, side)
+    res = CliRunner().invoke(main, ["refilter", str(run), "--out", str(tmp_path / "re")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "re" / "valid_synthetic.jsonl").read_bytes() == \
+        (run / "valid_synthetic.jsonl").read_bytes()

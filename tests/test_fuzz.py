@@ -2,7 +2,7 @@
 
 import json
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from translate_synth.config import DataConfig, DataFile, build_config, load_config
@@ -82,6 +82,7 @@ import yaml  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
 from translate_synth.cli import main  # noqa: E402
+from translate_synth.layout import looks_like_header  # noqa: E402
 from translate_synth.text import clean  # noqa: E402
 
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
@@ -89,7 +90,9 @@ ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
 # whole-file problems: an error even under data.on_error: skip (no line to skip)
 WHOLE_FILE = re.compile(r"the file is empty|this is UTF-(16|32) text|NUL byte: this looks like a "
                         r"binary file|cannot decompress|plain text has one sentence|"
-                        r"\.parquet: (no column|not a readable Parquet file)")
+                        r"\.parquet: (no column|not a readable Parquet file)|: no usable (line|row)"
+                        r"|: \d+ tab-separated columns \(|: the header row \(|: header line \d+ "
+                        r"\(|: columns \[")
 words = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12) | \
     st.sampled_from(["Olá mundo", "مرحبا", "你好，世界", "👩🏽‍💻", "e\u0301", " \u00a0 ", "\t", "\r",
                      "\x00", "\ufeff", "\u2028", '"', "{", "\\"])
@@ -119,7 +122,7 @@ def input_files(draw, fmt=None):
             st.sampled_from(["[" * 5000 + "]" * 5000, "1" * 5000,
                              '{"en": "a\\ud800", "pt": "b"}'])))
             for _ in range(n)]
-    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     text = eol.join(rows) + (eol if draw(st.booleans()) else "")
     enc = draw(st.sampled_from(ENCODINGS))
     data = text.encode(enc, errors="replace")
@@ -186,10 +189,14 @@ def test_fuzzed_files_read_cleanly_or_fail_on_one_line(tmp_path_factory, f, data
     assert d["kept"] == len(got) and set(d["skipped"]) <= {"empty", "too_long",
                                                            "truncated (kept)", "invalid"}
     if enc in ("utf-8", "utf-8-sig") and raw == text.encode(enc) and fmt == "text":
-        lines = [clean(x) for x in text.replace("\r\n", "\n").split("\n")]
-        if text.endswith("\n"):
-            lines = lines[:-1]
-        if "\x00" not in text and "\r" not in text.replace("\r\n", "\n") and not any(
+        raw_lines = re.split(r"\r\n|\r|\n", text)  # LF, CRLF and CR all end a line
+        if text.endswith(("\n", "\r")):
+            raw_lines = raw_lines[:-1]
+        first = next((x for x in raw_lines if x.strip()), None)
+        if first is not None and looks_like_header([first.lstrip("\ufeff")]):
+            raw_lines.remove(first)  # a header (a lone language name): not data
+        lines = [clean(x) for x in raw_lines]
+        if "\x00" not in text and not any(
                 c in text for c in "\x85\u2028\u2029\x0b\x0c\x1c\x1d\x1e"):
             want = lines[: data.limit] if data.limit else lines
             want = [t if len(t) <= data.max_chars else t[: data.max_chars].rstrip() for t in want
@@ -258,3 +265,169 @@ def test_fuzzed_files_through_run_exit_0_or_one_error_line(tmp_path_factory, tin
     left = [x for x in out.rglob("*") if ".work" not in x.relative_to(out).parts] \
         if out.exists() else []
     assert all(x.is_dir() for x in left), left  # no partial output
+
+
+# ------------------------------------------------------------------ file layouts: columns, headers,
+# line endings, blank lines and files, mixed encodings -> exactly the README's reading rules
+LANG_WORDS = {"en": ["en", "English", "ENGLISH", "eng", "eng_Latn", "en-US"],
+              "pt": ["pt", "Portuguese", "português", "por", "pt-BR", "pt_PT"],
+              "sw": ["sw", "Swahili", "kiswahili", "swh_Latn"]}
+SIDE_WORDS = {"source": 0, "SRC": 0, "target": 1, "tgt": 1}
+OTHER_WORDS = ["id", "text", "score", "sentence", "notes"]  # not language names: data
+
+
+def _kind(word):
+    """What a header word names, by this test's own tables: a language, a side, or nothing."""
+    lang = next((c for c, ws in LANG_WORDS.items() if word in ws), None)
+    return lang if lang else SIDE_WORDS.get(word)
+
+
+@st.composite
+def layouts(draw):
+    keys = draw(st.sampled_from([["en", "pt"], ["en", "sw"], ["pt"]]))
+    k = draw(st.sampled_from([len(keys)] * 3 + [1, 2, 3, 4]))
+    head = draw(st.sampled_from([None, None, "keys", "keys", "langs", "sides", "other", "mixed"]))
+    langs = st.sampled_from(keys * 3 + list(LANG_WORDS)).flatmap(
+        lambda c: st.sampled_from(LANG_WORDS[c]))  # mostly the input's own languages
+    pool = {"langs": langs, "sides": st.sampled_from(list(SIDE_WORDS)),
+            "other": st.sampled_from(OTHER_WORDS),
+            "mixed": st.sampled_from(LANG_WORDS["en"] + OTHER_WORDS)}.get(head)
+    header = [draw(pool) for _ in range(k)] if pool is not None else None
+    if head == "keys":  # the input's own languages, in some order, then any other columns
+        order = draw(st.permutations(keys))
+        header = [draw(st.sampled_from(LANG_WORDS[c])) for c in order] + [
+            draw(st.sampled_from(OTHER_WORDS)) for _ in range(k - len(keys))]
+        k = len(header)
+    rows = [[f"Row {i} cell {j}." for j in range(k)] for i in range(draw(st.integers(0, 4)))]
+    bad = draw(st.none() | st.integers(0, 3)) if rows else None  # a Latin-1 row
+    bad = bad if bad is not None and bad < len(rows) else None
+    lines = []  # (text, encoding); blank lines anywhere
+    for r in ([header] if header else []) + rows:
+        lines += [(b, "utf-8") for b in draw(st.lists(st.sampled_from(["", "  "]), max_size=2))]
+        lines.append(("\t".join(r), "latin-1" if bad is not None and r is rows[bad] else "utf-8"))
+    if bad is not None:
+        rows[bad][0] += " ação"
+        lines = [(t + " ação" if e == "latin-1" else t, e) for t, e in lines]
+    eols = draw(st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=len(lines) + 1,
+                         max_size=len(lines) + 1))
+    raw = b"".join(t.encode(e) + eol.encode() for (t, e), eol in zip(lines, eols))
+    if not draw(st.booleans()) and raw:
+        raw = raw[: -len(eols[len(lines) - 1])]  # no end on the last line
+    # (a CR, then a blank line's LF, is one CRLF: count lines in the bytes as written)
+    bad_line = next((i + 1 for i, b in enumerate(re.split(rb"\r\n|\r|\n", raw))
+                     if b"\xe7" in b), None)
+    columns = draw(st.sampled_from(["none", "none", "none", "numbers", "names"]))
+    if columns == "numbers":
+        columns = [draw(st.integers(0, 3)) for _ in keys]
+    elif columns == "names":
+        columns = [draw(st.sampled_from(header or ["English"])) for _ in keys]
+    else:
+        columns = None
+    return dict(keys=keys, header=header, rows=rows, bad=bad, bad_line=bad_line, raw=raw,
+                columns=columns, opt=draw(st.sampled_from(["auto", "auto", True, False])))
+
+
+def _expect(lay, on_error):
+    """(pairs, None) or (None, 'layout'/'row:N'/'empty'): the README's rules, applied here;
+    ``lay['used']``: whether the first line is read as a header."""
+    keys, hdr, rows, opt, columns = lay["keys"], lay["header"], lay["rows"], lay["opt"], \
+        lay["columns"]
+    good = [r for i, r in enumerate(rows) if i != lay["bad"]]
+    first = hdr or (good[0] if good else None)
+    if on_error == "fail" and lay["bad"] is not None and (hdr is None and lay["bad"] == 0):
+        return None, f"row:{lay['bad_line']}"  # a bad line before the first line with text
+    if first is None:
+        return None, "empty"
+    by_name = bool(columns) and any(isinstance(c, str) for c in columns)
+    if by_name and opt is False:
+        return None, "layout"
+    used = lay["used"] = opt is True or (opt == "auto" and (by_name or (
+        first is hdr and all(_kind(w) is not None for w in hdr))))
+    width = len(keys)
+    if columns:
+        cols = []
+        for c in columns:
+            hit = [i for i, f in enumerate(first) if f.casefold() == str(c).casefold()] \
+                if isinstance(c, str) else [c]
+            if len(hit) != 1:
+                return None, "layout"
+            cols.append(hit[0])
+        for j, c in enumerate(cols):
+            w = _kind(first[c]) if used and c < len(first) else None
+            if (isinstance(w, str) and w != keys[j]) or (isinstance(w, int) and width == 2
+                                                         and w != j):
+                return None, "layout"
+    elif len(first) > width or (used and len(first) < width):
+        return None, "layout"
+    elif not used:
+        cols = list(range(width))
+    else:
+        kinds = [_kind(w) for w in first]
+        hits = [[i for i, w in enumerate(kinds) if w == key or (isinstance(w, int) and (
+            width == 1 or w == j))] for j, key in enumerate(keys)]
+        if all(len(h) == 1 for h in hits) and len({h[0] for h in hits}) == width:
+            cols = [h[0] for h in hits]
+        elif all(w is None or (isinstance(w, int) and (width == 1 or w == i)) or w == keys[i]
+                 for i, w in enumerate(kinds)):
+            cols = list(range(width))
+        else:
+            return None, "layout"
+    data = ([hdr] if hdr else []) + rows
+    if used:
+        data = [r for r in data if r is not first]  # the header row: names, not data
+    pairs = []
+    for r in data:
+        if r is not hdr and rows.index(r) == lay["bad"]:
+            if on_error == "fail":
+                return None, f"row:{lay['bad_line']}"
+            continue
+        if max(cols) >= len(r) or (not columns and len(r) > width):
+            return None, "row"
+        pairs.append(tuple(r[c] for c in cols))
+    return (pairs, None) if pairs else (None, "empty")
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(lay=layouts(), on_error=st.sampled_from(["fail", "skip"]))
+def test_fuzzed_layouts_read_as_the_rules_say(tmp_path_factory, lay, on_error):
+    p = tmp_path_factory.mktemp("fzl") / "in.tsv"
+    p.write_bytes(lay["raw"])
+    f = DataFile(path=str(p), columns=lay["columns"], header=lay["opt"])
+    want, err = _expect(lay, on_error)
+    event(f"{(err or 'read').split(':')[0]}, header {'used' if lay.get('used') else 'no'}")
+    stats = InputStats(str(p), "x")
+    try:
+        if len(lay["keys"]) == 1:
+            got = [(t,) for t in read_mono(f, lay["keys"][0], DataConfig(on_error=on_error),
+                                           stats)]
+        else:
+            got = list(read_parallel(f, *lay["keys"], DataConfig(on_error=on_error), stats))
+    except UserError as e:
+        msg = str(e)
+        assert err is not None, f"refused a file the rules read: {msg}"
+        assert msg.startswith(str(p)) and "\n" not in msg, msg
+        if err.startswith("row:"):
+            assert msg.startswith(f"{p}:{err[4:]}: not UTF-8"), msg
+        elif err == "empty":
+            assert "no usable line" in msg or "the file is empty" in msg, msg
+        return
+    assert err is None, f"read a file the rules refuse ({err}): {got}"
+    assert got == want
+    assert stats.as_dict()["skipped"].get("header", 0) == lay["used"]  # said on stderr
+    assert bool(stats.header) == lay["used"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.lists(st.sampled_from([b"a", b"bc", b"\r", b"\n", b"\r\n", b" "]), max_size=30)
+       .map(b"".join), chunk=st.integers(1, 6))
+def test_line_ends_split_alike_in_any_chunking(raw, chunk):
+    """LF, CRLF and CR each end one line, also when a CR and its LF fall in different chunks."""
+    import io
+
+    from translate_synth import ingest
+
+    want = re.split(rb"\r\n|\r|\n", raw)
+    if want[-1] == b"":
+        want.pop()  # the end of the last line is not a line
+    assert list(ingest._raw_lines(io.BytesIO(raw), chunk)) == want

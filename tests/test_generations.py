@@ -88,6 +88,26 @@ def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corp
     for name in ("valid", "test"):
         assert (g / f"round-0/sw/{name}.jsonl").read_bytes() == \
             (g / f"round-1/sw/{name}.jsonl").read_bytes()
+    # calibration pairs: set aside in round 0 (20 %, at least min(50, a quarter)), the same in
+    # every round, in no round's training files
+    cal = [json.loads(x) for x in (g / "round-0/sw/calibration_pairs.jsonl").read_text()
+           .splitlines()]
+    st0 = json.loads((g / "round-0/sw/stats.json").read_text())["real"]
+    pairs0 = st0["train"] + len(cal) + st0["train_dropped_calibration_overlap"]
+    assert len(cal) == st0["calibration"] == max(round(0.2 * pairs0), pairs0 // 4) >= 5
+    cal_pairs = {(r["source"], r["target"]) for r in cal}
+    for k in (0, 1):
+        assert (g / f"round-{k}/sw/calibration_pairs.jsonl").read_bytes() == \
+            (g / "round-0/sw/calibration_pairs.jsonl").read_bytes()
+        files = sorted((g / f"round-{k}/sw").glob("train*.jsonl"))
+        assert len(files) >= 2
+        for f in files:
+            rows = [json.loads(x) for x in f.read_text().splitlines()]
+            assert not {(r["source"].removeprefix("<BT> "), r["target"]) for r in rows} & \
+                cal_pairs, f
+            # nor any of their sentences (held out like valid/test)
+            for i, side in enumerate(("source", "target")):
+                assert not {p[i] for p in cal_pairs} & {r[side] for r in rows}, (f, side)
     # per-round files and the report
     for k in (0, 1):
         assert (g / f"round-{k}/sw/collapse.json").is_file()
@@ -98,8 +118,10 @@ def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corp
     for r, rnd in zip(rep["table"], (r0, r1)):
         ev = json.loads((g / f"round-{r['round']}/eval/eval.json").read_text())
         assert r["real_test_chrf"] == ev["directions"]["en-sw"]["sets"]["test"]["scores"]["chrf"]
-        assert r["synthetic_valid_chrf"] == \
-            ev["directions"]["en-sw"]["sets"]["valid_synthetic"]["scores"]["chrf"]
+        # the tiny random model writes one junk string for every input: no synthetic row has
+        # sides of its own, so valid_synthetic.jsonl is empty and nothing is scored on it
+        vs = ev["directions"]["en-sw"]["sets"].get("valid_synthetic")
+        assert r["synthetic_valid_chrf"] == (vs["scores"]["chrf"] if vs else None)
         col = json.loads((g / f"round-{r['round']}/sw/collapse.json").read_text())
         assert r["target_distinct2"] == col["sides"]["target"]["synthetic"]["distinct2"]
         assert len(r["alarms"]) == len(col["alarms"])
@@ -139,7 +161,8 @@ def test_two_rounds_end_to_end_then_resume_by_round(tmp_path, tiny_nllb, sw_corp
 def test_a_round_that_keeps_no_synthetic_row_stops_the_loop_exit_3(tmp_path, tiny_nllb, sw_corpus):
     cfg = _config(tmp_path, tiny_nllb, sw_corpus)
     out = tmp_path / "exp"
-    res = _gen(cfg, out, 2, "hybrid", "--set", "filters=[{type: rt_chrf, min: 100.5}]")
+    res = _gen(cfg, out, 2, "hybrid", "--set", "filters=[{type: length_ratio, min: 49, max: 50}, "
+               "{type: rt_chrf, min: 100}]")  # in range, and no row passes both
     assert res.exit_code == 3, res.output
     assert "round 0: the run kept no synthetic row" in res.output
     rep = json.loads((out / "gen/generations.json").read_text())
@@ -175,3 +198,44 @@ def test_round_configs_by_mix(tmp_path, sw_corpus):
     ids = [gen_mod.round_identity(gen_mod.identity(cfg0, m, "scratch"), 0)
            for m in ("hybrid", "synthetic")]
     assert ids[0] == ids[1]  # round 0 may be shared by both mixes
+
+
+def test_calibration_reads_the_pairs_set_aside_not_the_training_pairs(tmp_path, tiny_nllb,
+                                                                      sw_corpus):
+    """``split.calibration``: the quality calibration and the real-pair scores that
+    ``real_percentile`` cuts on (calibration.json ``real_rows``) come from the pairs set aside,
+    none from train.jsonl."""
+    cfg = yaml.safe_load(_config(tmp_path, tiny_nllb, sw_corpus).read_text())
+    cfg["quality"] = {"calibrate": True, "logprob": False, "min_pairs": 3}
+    cfg["split"]["calibration"] = 8
+    cfg["synthesis"]["forward_translation"] = False
+    p = tmp_path / "cal.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    res = CliRunner().invoke(main, ["run", "--config", str(p), "--out", str(tmp_path / "out"),
+                                    "--no-report", "--cache-dir", str(tmp_path / "cache")])
+    assert res.exit_code == 0, res.output
+    run = tmp_path / "out" / "sw"
+    cal = [json.loads(x) for x in (run / "calibration_pairs.jsonl").read_text().splitlines()]
+    assert len(cal) == 8 and "8 set aside for calibration" in res.output
+    real_rows = json.loads((run / "calibration.json").read_text())["real_rows"]
+    assert {(r["source"], r["target"]) for r in real_rows} == \
+        {(r["source"], r["target"]) for r in cal}
+    train = {(json.loads(x)["source"], json.loads(x)["target"])
+             for x in (run / "train.jsonl").read_text().splitlines()}
+    assert not train & {(r["source"], r["target"]) for r in cal}
+    assert json.loads((run / "stats.json").read_text())["real"]["calibration"] == 8
+
+
+def test_calibration_split_is_a_config_key_with_its_limits():
+    from translate_synth.config import build_config
+    from translate_synth.split import calibration_size
+
+    cfg = build_config({"lang": "sw", "split": {"calibration": 0.2}}).split
+    # 20 %, at least min(50, a quarter), at most 300, and one pair always left to train
+    assert [calibration_size(cfg, n) for n in (1, 8, 100, 1000, 10000)] == [0, 2, 25, 200, 300]
+    assert calibration_size(build_config({"lang": "sw", "split": {"calibration": 30}}).split,
+                            20) == 19
+    assert calibration_size(build_config({"lang": "sw"}).split, 1000) == 0  # off by default
+    with pytest.raises(Exception, match="split.calibration needs executor.name local"):
+        build_config({"lang": "sw", "split": {"calibration": 0.2},
+                      "executor": {"name": "ray"}})

@@ -251,8 +251,10 @@ def test_parquet_rows_of_the_wrong_type_are_bad_rows(tmp_path):
     pq.write_table(pa.table({"en": ["One", "Two"], "sw": [{"x": "Moja"}, {"x": "Mbili"}]}), p)
     with pytest.raises(UserError, match=r"a\.parquet: row 1: field 'sw' is dict"):
         _par(p)
-    rows, st = _par(p, on_error="skip")
-    assert rows == [] and st.as_dict()["skipped"] == {"invalid": 2}
+    # skipped under on_error: skip, which leaves no usable row: the file is refused
+    with pytest.raises(UserError, match=r"a\.parquet: no usable row \(2 bad rows skipped by "
+                       r"data\.on_error: skip\); give a file"):
+        _par(p, on_error="skip")
 
 
 def test_summary_line_for_long_truncated_and_dropped_lines(tmp_path):
@@ -283,3 +285,35 @@ def test_a_stray_nul_in_utf8_text_is_a_bad_line_but_binary_data_is_a_bad_file(tm
     with pytest.raises(UserError, match=r"m\.txt:3: NUL byte: this looks like a binary file"):
         list(read_mono(DataFile(path=str(p)), "pt", DataConfig(on_error="skip"),
                        InputStats(str(p), "m")))
+
+
+# ------------------------------------------------------------------ header words, line ends
+from translate_synth.layout import language_of, looks_like_header  # noqa: E402
+
+
+@pytest.mark.parametrize("fields,names,want", [
+    (["English", "Português"], None, True), (["en", "pt-BR"], None, True),
+    (["eng_Latn", "swh_Latn"], None, True), (["SOURCE", "target"], None, True),
+    (["kiswahili"], None, True), (['"english"', " portuguese "], None, True),
+    (["Xish", "en"], {"xx": "Xish"}, True), (["Xish"], None, False),
+    (["id", "en", "pt"], None, False), (["The cat sleeps.", "O gato dorme."], None, False),
+    (["Amen."], None, False), ([""], None, False), (["english text"], None, False),
+])
+def test_header_words_are_language_codes_names_or_sides(fields, names, want):
+    assert looks_like_header(fields, names) is want
+
+
+def test_language_of_reads_codes_names_and_regions():
+    assert [language_of(w) for w in ("pt_PT", "por", "Portuguese", "sw", "swa", "zz", "en-GB",
+                                     "english-ish")] == ["pt", "pt", "pt", "sw", "sw", None,
+                                                         "en", None]
+
+
+def test_cr_only_file_reads_as_lines_with_the_right_line_numbers(tmp_path):
+    p = tmp_path / "mac.tsv"
+    p.write_bytes(b"One\tUm\rTwo\tDois\r\rthree only\rFour\tQuatro\r")
+    with pytest.raises(UserError, match=r"mac\.tsv:4: 1 tab-separated column"):
+        _par(p)
+    rows, st = _par(p, on_error="skip")
+    assert rows == [("One", "Um"), ("Two", "Dois"), ("Four", "Quatro")]
+    assert st.read == 5 and st.as_dict()["skipped"] == {"empty": 1, "invalid": 1}

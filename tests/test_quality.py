@@ -10,8 +10,10 @@ from sacrebleu.metrics import CHRF
 from translate_synth.backends import make_translator
 from translate_synth.config import Decoding, build_config
 from translate_synth.fluency import CharLM, cross_fitted
-from translate_synth.quality import (IDENTITY, calibrate, features, fit, predict, select,
-                                     spearman, weights_for)
+from translate_synth.calibration import calibrate
+from translate_synth.quality import (IDENTITY, PRIOR, features, fit, predict, spearman,
+                                     weights_for)
+from translate_synth.quality_select import select
 from translate_synth.score import RoundTripScorer
 
 
@@ -65,14 +67,59 @@ def test_a_richer_model_is_chosen_only_when_it_beats_rt_chrf_out_of_sample():
 
 
 def test_few_pairs_or_a_useless_round_trip_fall_back_to_rt_chrf_and_say_so():
-    X, y = _data(60, helps=True)
-    got = select(X, y, seed=0, min_pairs=100)
-    assert got["weights"] == IDENTITY and "only 60 real pairs" in got["warnings"][0]
+    X, y = _data(20, helps=True)
+    got = select(X, y, seed=0, prior=PRIOR["bt"], prior_min=30)
+    assert got["weights"] == IDENTITY and "only 20 real pairs" in got["warnings"][0]
     rng = np.random.default_rng(1)
     X = [{"rt_chrf": v} for v in rng.uniform(0, 100, 200)]
     y = [100 - x["rt_chrf"] + rng.normal(0, 5) for x in X]  # anti-correlated
     got = select(X, y, seed=0)
     assert got["weights"] == IDENTITY and "unreliable" in got["warnings"][0]
+
+
+def test_the_prior_is_used_at_120_pairs_and_mapped_into_reference_chrf_units():
+    """No fit has to prove itself on 120 pairs: the dev-book prior is used, in chrF units."""
+    X, y = _data(120, helps=True)
+    got = select(X, y, seed=0, prior={"rt_chrf": 1.0, "fluency": 1.0})
+    assert got["method"] == "prior" and got["selected"] == "prior" and not got["warnings"]
+    assert set(got["weights"]["features"]) == {"rt_chrf", "fluency"}
+    q = np.array([predict(x, got["weights"]) for x in X])
+    assert abs(q.mean() - np.mean(y)) < 1.0  # reference-chrF units: the mean truth
+    assert spearman(q, y) > spearman([x["rt_chrf"] for x in X], y)
+    # richer models were measured (calibration.json) but not chosen below min_pairs
+    assert "roundtrip+fluency" in got["candidates"] and "nested" not in got
+
+
+def test_the_runs_own_pairs_veto_a_prior_that_ranks_worse_than_rt_chrf():
+    rng = np.random.default_rng(3)
+    rt = rng.uniform(20, 90, 150)
+    flu = rng.normal(-2, 0.3, 150)
+    y = 0.5 * rt - 40 * (flu + 2) + rng.normal(0, 3, 150)  # fluency points the wrong way here
+    X = [{"rt_chrf": a, "fluency": f} for a, f in zip(rt, flu)]
+    got = select(X, y, seed=0, prior={"rt_chrf": 1.0, "fluency": 1.0})
+    assert got["candidates"]["prior"]["vetoed"] is True
+    assert got["candidates"]["prior"]["diff_vs_rt_chrf"]["interval"][1] < 0
+    assert got["method"] == "monotone" and got["selected"] == "rt_chrf"
+    assert any("vetoed" in w for w in got["warnings"])
+    q = [predict(x, got["weights"]) for x in X]
+    assert spearman(q, rt) == 1.0  # rt_chrf's ranking, mapped
+
+
+def test_a_chosen_richer_model_reports_a_nested_spearman_not_the_one_that_chose_it():
+    rng = np.random.default_rng(5)
+    rt = rng.uniform(20, 90, 300)
+    bleu = rng.uniform(0, 60, 300)
+    flu = rng.normal(-2, 0.3, 300)
+    y = 0.2 * rt + 0.8 * bleu + rng.normal(0, 4, 300)  # rt_bleu carries what the prior lacks
+    X = [{"rt_chrf": a, "rt_bleu": b, "fluency": f} for a, b, f in zip(rt, bleu, flu)]
+    got = select(X, y, seed=0, min_pairs=300, prior={"rt_chrf": 1.0, "fluency": 1.0})
+    assert got["method"] == "fitted" and "rt_bleu" in got["candidates"][got["selected"]]["features"]
+    nested = got["nested"]
+    lo, hi = nested["interval"]
+    assert lo <= nested["spearman"] <= hi and sum(nested["chosen_in_folds"].values()) == 5
+    # the same data one pair short of min_pairs: measured, not chosen
+    got = select(X[:299], y[:299], seed=0, min_pairs=300, prior={"rt_chrf": 1.0, "fluency": 1.0})
+    assert got["method"] == "prior" and "roundtrip" in got["candidates"]
 
 
 def test_a_constant_signal_does_not_break_the_fit():
@@ -137,13 +184,17 @@ def test_calibration_reports_every_candidate_with_an_interval(acts_calibration):
     assert set(cal["origins"]) == {"bt", "ft", "paraphrase"} and cal["n"] == 300
     for o in ("bt", "ft"):
         c = cal["origins"][o]
-        assert c["method"] in ("fitted", "monotone") and "rt_chrf" in c["candidates"]
+        assert c["method"] in ("fitted", "prior", "monotone") and "rt_chrf" in c["candidates"]
         for name, cand in c["candidates"].items():
             lo, hi = cand["interval"]
             assert lo <= cand["spearman"] <= hi
         if c["method"] == "fitted":
-            assert c["candidates"][c["selected"]]["diff_vs_rt_chrf"]["interval"][0] > 0
-    assert len(cal["real_rows"]) == 300
+            assert c["candidates"][c["selected"]]["diff_vs_prior"]["interval"][0] > 0
+            assert "nested" in c
+    # the real pairs in both shapes a synthetic row has, each with cross-fitted fluency
+    assert len(cal["real_rows"]) == 600
+    assert {r["authentic"] for r in cal["real_rows"][:300]} == {"target"}
+    assert {r["authentic"] for r in cal["real_rows"][300:]} == {"source"}
     assert all("fluency_synthetic" in r["scores"] for r in cal["real_rows"])
 
 

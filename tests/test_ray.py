@@ -171,6 +171,56 @@ def test_every_input_format_reads_the_same_on_ray(tmp_path, ray_local):
     assert stats["ray"]["real"]["duplicates"] == 3 and stats["ray"]["real"]["read"] == 14
 
 
+def test_headers_cr_lines_and_save_to_disk_read_the_same_on_ray(tmp_path, ray_local):
+    """A CR-only TSV with a header, a header that puts Portuguese first, a 3-column TSV picked
+    by header name and an `hf:` directory from `save_to_disk`: the same rows, counts and
+    `data:` lines on both executors; a 3-column TSV without `columns:`: the same error."""
+    import datasets
+
+    from importlib import resources
+
+    data = resources.files("translate_synth") / "data"
+    pairs = [ln.split("\t") for ln in
+             (data / "udhr.en-pt.tsv").read_text(encoding="utf-8").splitlines()[:24]]
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "mac.tsv").write_bytes(("English\tPortuguese\r" + "".join(
+        f"{e}\t{p}\r" for e, p in pairs[:8])).encode())
+    (d / "pt-en.tsv").write_text("pt\ten\n" + "".join(f"{p}\t{e}\n" for e, p in pairs[8:14]),
+                                 encoding="utf-8")
+    (d / "three.tsv").write_text("id\ten\tpt\n" + "".join(
+        f"{i}\t{e}\t{p}\n" for i, (e, p) in enumerate(pairs[14:20])), encoding="utf-8")
+    datasets.DatasetDict({"train": datasets.Dataset.from_dict({"pt": [p for _, p in pairs[18:]]})}
+                         ).save_to_disk(str(d / "mono"))
+    outs, stats, lines, errs = {}, {}, {}, {}
+    for ex in ("local", "ray"):
+        common = ["run", "--lang", "pt", "--executor", ex, "--no-cache", "--no-report",
+                  "--set", "synthesis.paraphrase.max_rows=2", "--set", "split.valid=2",
+                  "--set", "split.test=2", "--target-mono", f"hf:{d / 'mono'}"]
+        res = CliRunner().invoke(main, common + [
+            "--out", str(tmp_path / ex), "--parallel", str(d / "mac.tsv"),
+            "--parallel", str(d / "pt-en.tsv"), "--parallel", str(d / "three.tsv"),
+            "--set", "data.parallel.2.columns=[en, pt]"])
+        assert res.exit_code == 0, res.output
+        outs[ex] = {f: (tmp_path / ex / "pt" / f).read_bytes() for f in FILES}
+        stats[ex] = json.loads((tmp_path / ex / "pt" / "stats.json").read_text())
+        lines[ex] = [ln for ln in res.stderr.splitlines() if "] data: " in ln]
+        res = CliRunner().invoke(main, common + ["--out", str(tmp_path / f"x{ex}"), "--parallel",
+                                                 str(d / "three.tsv")])
+        assert res.exit_code == 2, res.output
+        errs[ex] = res.stderr.strip().splitlines()[-1]
+    assert outs["ray"] == outs["local"] and lines["ray"] == lines["local"]
+    assert stats["ray"]["inputs"] == stats["local"]["inputs"]
+    assert [i["skipped"] for i in stats["ray"]["inputs"]["parallel"]] == [{"header": 1}] * 3
+    assert stats["ray"]["real"]["read"] == 20
+    real = [json.loads(x) for f in ("train", "valid", "test")
+            for x in (tmp_path / "ray" / "pt" / f"{f}.jsonl").read_text().splitlines()]
+    assert sorted((r["source"], r["target"]) for r in real if r["origin"] == "real") == \
+        sorted(map(tuple, pairs[:20]))
+    assert errs["ray"] == errs["local"] and "3 tab-separated columns (line 1: 'id', 'en', " \
+        "'pt')" in errs["ray"] and errs["ray"].endswith("--set 'data.parallel.0.columns=[en, pt]'")
+
+
 def test_unreachable_cluster_fails_fast_and_leaves_nothing(tmp_path):
     p = subprocess.run([sys.executable, "-m", "translate_synth", "run", "--lang", "pt",
                         "--limit", "5", "--out", str(tmp_path / "o"), "--executor", "ray",

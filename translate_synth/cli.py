@@ -135,9 +135,9 @@ the config's data lists):
   Parquet   columns named by the language codes (or a `translation` column)
   .gz       any of the text formats, gzipped
   hf:name[:config][:split]   a `datasets` dataset (split default train),
-            or hf:/local/dir
+            or hf:/local/dir (also one save_to_disk wrote)
 Other fields or columns: --set 'data.parallel.0.keys=[english, swahili]',
---set 'data.parallel.0.columns=[2, 3]' (TSV, 0-based).
+--set 'data.parallel.0.columns=[2, 3]' (TSV: 0-based, or header names).
 
 \b
 Examples:
@@ -302,6 +302,7 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
     """
     from translate_synth import progress
     from translate_synth.train.trainer import train_model
+    from translate_synth.train.watch import alarm_text, div_note
 
     progress.QUIET = quiet
     overrides: list = list(sets)
@@ -313,15 +314,64 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
     real = best.get("real") or {}
     click.echo(f"trained: {got['steps']:,} steps ({got['stopped']}); best step "
                f"{best.get('step')}: real valid chrF {real.get('chrf', 0):.1f}, BLEU "
-               f"{real.get('bleu', 0):.1f}; {len(got['alarms'])} divergence alarm(s); "
-               f"model: {out}")
+               f"{real.get('bleu', 0):.1f}; {len(got['alarms'])} divergence alarm(s) "
+               f"({div_note(got['divergence'])}); model: {out}")
     if got["stopped"] == "divergence":
         a = got["alarms"][-1]
-        click.echo(f"error: divergence alarm at step {a['step']}: synthetic valid chrF "
-                   f"+{a['synthetic_chrf_rise']:.1f} over {a['window']} evaluations, best real "
-                   f"+{a['real_best_chrf_rise']:.1f}; stopped (--stop-on-divergence); the best "
-                   f"real checkpoint is in {out}", err=True)
+        click.echo(f"error: divergence alarm at step {a['step']}: {alarm_text(a)}; stopped "
+                   f"(--stop-on-divergence); the best real checkpoint is in {out}", err=True)
         sys.exit(3)
+
+
+ABLATE_EPILOG = """\b
+Example (tiny budget; a real answer needs the real-valid curves flat):
+  translate-synth ablate out/pt --model scratch --out abl --conditions real,hybrid \\
+      --seeds 1 --max-steps 10
+  translate-synth report out/pt abl --out cmp
+\b
+Conditions: real (the run's real pairs), hybrid (its curriculum), unfiltered
+(the curriculum from every candidate the safety filters pass), synthetic (its
+synthetic rows). Run the same command again to resume: finished models are kept.
+"""
+
+
+@main.command(epilog=ABLATE_EPILOG)
+@click.argument("run_dir", type=click.Path())
+@click.option("--model", required=True, metavar="scratch|ID|DIR",
+              help="what every condition trains: the from-scratch baseline (one shared "
+                   "vocabulary) or a pretrained model to fine-tune")
+@click.option("--out", required=True, type=click.Path(), help="where models, evaluations, "
+              "ablate.json, ablate.md and ablate.png go (never inside RUN_DIR)")
+@click.option("--seeds", type=int, default=1, show_default=True,
+              help="training seeds per condition (the run's train seed, +1, ...)")
+@click.option("--conditions", default=",".join(("real", "hybrid", "unfiltered", "synthetic")),
+              show_default=True, help="comma-separated: real, hybrid, unfiltered, synthetic")
+@click.option("--max-steps", type=int, metavar="N", help="steps per model (train.max_steps); "
+              "every condition gets the same")
+@click.option("--device", metavar="D", help="train.device: auto, cpu, cuda, cuda:N")
+@click.option("--set", "sets", multiple=True, metavar="train.KEY=VALUE",
+              help="override a train.* setting for every condition")
+@click.option("--quiet", is_flag=True, help="no progress bars or progress lines")
+def ablate(run_dir, model, out, seeds, conditions, max_steps, device, sets, quiet):
+    """Does the synthetic data help? Train the same model on the run's real pairs, its
+    curriculum, its unfiltered curriculum and its synthetic rows; compare on the real test set.
+
+    Writes OUT/ablate.json, ablate.md and ablate.png: per condition and seed BLEU, chrF and
+    rare-word recall; hybrid - real and hybrid - unfiltered with 95 % intervals and p-values;
+    the budget and whether the real-valid curves had flattened; one sentence per question.
+    """
+    from translate_synth import progress
+    from translate_synth.ablate import parse_conditions, run_ablation
+
+    progress.QUIET = quiet
+    if max_steps is not None and max_steps < 1:
+        raise UserError(f"--max-steps {max_steps}: at least 1")
+    rep = run_ablation(Path(run_dir), model, Path(out), seeds=seeds,
+                       conditions=parse_conditions(conditions), max_steps=max_steps,
+                       device=device, sets=list(sets), log=progress.log)
+    for v in rep["verdicts"].values():
+        click.echo(v)
+    click.echo(f"ablation: {Path(out) / 'ablate.md'}")
 
 
 GENERATIONS_EPILOG = """\b
@@ -377,6 +427,11 @@ def generations(lang, config, out, rounds, mix, model, limit, seed, sets, no_cac
     except GenerationsStopped as e:  # a result, not an input error: the report is written
         click.echo(f"error: {e} (report: {Path(out) / 'gen' / 'generations.md'})", err=True)
         sys.exit(3)
+    except (Interrupted, KeyboardInterrupt) as e:  # generations has no --resume: it resumes
+        where = f" after {e.where}" if isinstance(e, Interrupted) else ""
+        click.echo(f"interrupted{where}: finished rounds, run chunks and training checkpoints "
+                   "are kept; run the same command again to resume", err=True)
+        sys.exit(130)
     for r in rep["table"]:
         click.echo(f"round {r['round']}: real test chrF {r['real_test_chrf']:.1f}, synthetic "
                    f"valid chrF {(r['synthetic_valid_chrf'] or 0):.1f}, "
@@ -474,6 +529,47 @@ def evaluate(model, run_dir, out, baseline, split, direction, backend, baseline_
     click.echo(f"evaluation: {Path(out) / 'eval.json'}")
 
 
+EXPORT_EPILOG = """\b
+Examples (run `translate-synth run --lang pt --out out` first):
+  translate-synth export out/pt --format hf --out export/pt-hf
+  translate-synth export out/pt --format text --out export/pt-text --tag-bt
+  translate-synth export out/pt --format tsv --out export/pt-tsv
+"""
+
+
+@main.command(epilog=EXPORT_EPILOG)
+@click.argument("run_dir", type=click.Path())
+@click.option("--format", "fmt", required=True, type=click.Choice(["hf", "text", "tsv"]),
+              help="hf: a datasets DatasetDict (save_to_disk); text: <split>.<lang> files, "
+                   "line-aligned; tsv: <split>.tsv, source<TAB>target")
+@click.option("--out", required=True, type=click.Path(), metavar="DIR",
+              help="where the export goes (never inside RUN_DIR; an earlier export there is "
+                   "replaced)")
+@click.option("--tag-bt/--no-tag-bt", "tag_bt", default=None,
+              help="prefix every back-translated (bt) source with --bt-tag, once (tagged "
+                   "back-translation); --no-tag-bt: no tag, the run's removed (default: as "
+                   "the run did, curriculum.tag_bt)")
+@click.option("--bt-tag", metavar="TAG", help="the tag (default '<BT>'); implies --tag-bt")
+@click.option("--quiet", is_flag=True, help="no progress lines")
+def export(run_dir, fmt, out, tag_bt, bt_tag, quiet):
+    """Write a finished run's training files (OUT/<lang>) as trainers read them.
+
+    Every split (train, valid, test, valid_synthetic) and curriculum stage (train.<stage>.jsonl):
+    hf a DatasetDict with a `translation` column ({source_lang: .., lang: ..}) and `origin`;
+    text and tsv one pair a line, with <stem>.origin beside. RUN_DIR is only read.
+    """
+    from translate_synth import progress
+    from translate_synth.export import DEFAULT_TAG, export_run, summary_line
+
+    progress.QUIET = quiet
+    if bt_tag is not None and tag_bt is False:
+        raise UserError("--bt-tag with --no-tag-bt: drop one of them")
+    tag = None if tag_bt is None and bt_tag is None else \
+        ("" if tag_bt is False else (bt_tag or DEFAULT_TAG))
+    info = export_run(Path(run_dir), fmt, Path(out), tag=tag, log=progress.log)
+    click.echo(summary_line(info, Path(out)))
+
+
 @main.command()
 @click.option("--langs", "langs_", required=True, help="comma-separated, e.g. sw,yo,ha")
 @click.option("--config-dir", type=click.Path(), help="configs <lang>.yaml (default: shipped)")
@@ -485,17 +581,35 @@ def evaluate(model, run_dir, out, baseline, split, direction, backend, baseline_
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local",
               show_default=True, help="ray: one task per language on the Ray cluster")
 @click.option("--ray-address", help="join this Ray cluster")
-def batch(langs_, config_dir, out, jobs, sets, limit, executor, ray_address):
-    """Run several languages; continue past failures; write OUT/summary.{json,md} + report."""
+@click.option("--model", metavar="ID_OR_PATH",
+              help="hub id or local model directory for every language, as `run --model` "
+                   "(model.id; clears model.ids; without a ctranslate2 config, the "
+                   "transformers backend)")
+@click.option("--no-report", is_flag=True,
+              help="do not write each language's OUT/<lang>/report.html (the cross-language "
+                   "OUT/report.html is still written)")
+def batch(langs_, config_dir, out, jobs, sets, limit, executor, ray_address, model, no_report):
+    """Run several languages; continue past failures; write OUT/summary.{json,md} + report.
+
+    Each language gets what `run` writes, its OUT/<lang>/report.html included."""
     from translate_synth.batch import run_batch
 
     extra = [a for s in sets for a in ("--set", s)]
     if limit is not None:
         extra += ["--limit", str(limit)]
+    if model:
+        extra += ["--model", model]
+    if no_report:
+        extra += ["--no-report"]
     langs_list = [x.strip() for x in langs_.split(",") if x.strip()]
+    def resolve(path):  # on Ray: each language's config with run's flag rules (--model...)
+        return resolve_config(None, str(path), None, model, None, (), (), (), limit, None,
+                              list(sets))
+
     summary = run_batch(langs_list, Path(out), Path(config_dir) if config_dir else None, jobs,
                         extra, echo=click.echo, executor=executor, sets=list(sets),
-                        limit=limit, ray_address=ray_address)
+                        limit=limit, ray_address=ray_address, resolve=resolve,
+                        report=not no_report)
     if summary["failed"]:
         click.echo("error: failed: " + "; ".join(
             f"{r['lang']} ({r['error']})" for r in summary["languages"] if r["status"] != "ok"),
@@ -517,12 +631,21 @@ def langs():
               help="override a key before checking, as `run --set` does (repeatable), e.g. "
                    "--set filters.rt_chrf.min=40")
 def validate(config_file, sets):
-    """Check a config file; exit 0 when valid, 2 with the first problem otherwise."""
+    """Check a config file as `run` does before any work; exit 0 when valid, 2 with the first
+    problem otherwise: keys and value ranges, languages against the backend and model, model
+    paths, input files present and readable. No model is loaded."""
     from translate_synth.config import load_config
+    from translate_synth.filters import build_filters
+    from translate_synth.preflight import check_run
 
     cfg = load_config(Path(config_file), list(sets))
-    click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, "
-               f"{len(cfg.filters)} filters)")
+    check_run(cfg)
+    n = len(build_filters(cfg.filters, {}))  # the funnel's rows, as `run` prints them
+    click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, {n} filters: "
+               f"{len(cfg.filters)} configured, {n - len(cfg.filters)} always added)")
+    if not any(getattr(cfg.data, k) for k in ("parallel", "source_mono", "target_mono")):
+        click.echo("note: no input in data.*: give `run` --parallel, --source-mono or "
+                   "--target-mono", err=True)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ from translate_synth.filters.text import tokens
 # shipped UDHR files (21-30 rows a half: rare coverage >= 0.59, prefix3_excess <= 0.43 at
 # 25-30 rows) and of Bible books (rare coverage 0.93-1.10), while real text with its rare
 # words replaced by frequent ones scores 0.38-0.50 (Bible), mostly < 0.6 (UDHR).
+# Re-validated on books they were not set on (eval/collapse_thresholds.py: Genesis, Exodus,
+# Psalms, Isaiah, John, Acts...; 50 and 1,000 rows): no false alarm of any metric in 280
+# real-vs-real comparisons; the planted rare-word collapse caught in all of them.
 ALARMS = {
     "distinct2_ratio": ("min", 0.5, "synthetic text repeats the same word pairs: more varied "
                         "inputs, sampling for paraphrases, or a stricter duplicate filter"),

@@ -8,8 +8,12 @@ synthetic text for the ratio, all of it is used and the stage is richer in real 
 ``real_share`` in stats.json says so). Real and synthetic rows are
 interleaved evenly, so a trainer reading the file in order sees the ratio all along.
 ``valid_synthetic`` holds out a seeded share of accepted synthetic rows (never in train) so a
-trainer can compare its fit on synthetic and on real held-out text. Memory: one offset, score
-and hash per accepted candidate; rows are read back from disk by offset.
+trainer can compare its fit on synthetic and on real held-out text. It measures synthetic-only
+generalisation: a row may be held out only when neither its source nor its target (compared as
+``norm_key``) is the source or target of a real training row or of another accepted row, so no
+row of any ``train*.jsonl`` shares a side with it (a paraphrase, whose real side is in train,
+never qualifies). Memory: one offset, score and three hashes per accepted candidate; rows are
+read back from disk by offset.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from translate_synth.text import stable_int
+from translate_synth.text import norm_key, stable_int
 
 ORIGINS = ("bt", "ft", "paraphrase")
 
@@ -42,6 +46,7 @@ class Accepted:
         rank = score_ranks()[sort_by]
         self.offsets, self.scores, self.hashes = array("q"), array("d"), array("Q")
         self.origins = array("b")
+        self.side_keys = {"source": array("Q"), "target": array("Q")}
         with open(candidates, "rb") as fh:
             pos = 0
             for line in fh:
@@ -53,6 +58,8 @@ class Accepted:
                         self.scores.append(float("nan") if v is None else float(rank(v)))
                         self.hashes.append(stable_int(seed, "valid_synthetic", r["id"]))
                         self.origins.append(ORIGINS.index(r["origin"]))
+                        for side, keys in self.side_keys.items():
+                            keys.append(side_key(r[side]))
                 pos += len(line)
         self._fh = None
 
@@ -69,21 +76,47 @@ class Accepted:
         if self._fh:
             self._fh.close()
 
-    def held_out(self, spec: float, cap: int | None = None) -> set[int]:
+    def held_out(self, spec: float, cap: int | None = None, real_keys: dict | None = None
+                 ) -> set[int]:
         """A seeded set of accepted rows for valid_synthetic: a fraction (< 1) of them, at most
-        ``cap``, or a count (>= 1) as given."""
+        ``cap``, or a count (>= 1) as given; only rows that share no side with a real training
+        row (``real_keys``: {side: array of ``side_key``}) or with another accepted row, so
+        fewer when too few qualify."""
         n = len(self)
         k = min(n, min(round(n * spec), cap if cap is not None else n) if spec < 1 else int(spec))
         if k <= 0:
             return set()
+        ok = np.ones(n, dtype=bool)
+        for side, arr in self.side_keys.items():
+            keys = np.frombuffer(arr, dtype=np.uint64)
+            _, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
+            ok &= cnt[inv] == 1
+            real = (real_keys or {}).get(side)
+            if real is not None and len(real):
+                ok &= ~np.isin(keys, real)
         h = np.frombuffer(self.hashes, dtype=np.uint64)
-        return set(np.argsort(h, kind="stable")[:k].tolist())
+        order = np.argsort(h, kind="stable")
+        return set(order[ok[order]][:k].tolist())
 
     def best_first(self, idx: np.ndarray) -> np.ndarray:
         """Indices by score, best first; rows without a score last; ties by input order."""
         s = np.frombuffer(self.scores, dtype=float)[idx]
         missing = np.isnan(s)
         return idx[np.lexsort((idx, -np.nan_to_num(s, nan=0.0), missing))]
+
+
+def side_key(text: str) -> int:
+    """The comparison key of one side of a row (``norm_key``, hashed)."""
+    return stable_int(norm_key(text))
+
+
+def real_side_keys(rows) -> dict:
+    """{side: sorted uint64 array of ``side_key``} of real rows (for ``Accepted.held_out``)."""
+    keys = {"source": array("Q"), "target": array("Q")}
+    for r in rows:
+        for side, arr in keys.items():
+            arr.append(side_key(r[side]))
+    return {side: np.unique(np.frombuffer(arr, dtype=np.uint64)) for side, arr in keys.items()}
 
 
 def _interleave(n_a: int, n_b: int):

@@ -103,7 +103,8 @@ def write_bytes(path: Path, data: bytes) -> None:
 # every file a run may write into OUT/<lang>/ (relative paths, fnmatch patterns)
 OWNED = ("manifest.json", "stats.json", "calibration.json", "collapse.json", "candidates.jsonl",
          "train.jsonl", "train.*.jsonl", "valid.jsonl", "test.jsonl", "valid_synthetic.jsonl",
-         "report.json", "report.html", "report.md", "report_plots/*.png", "comet/*.zip")
+         "report.json", "report.html", "report.md", "report_plots/*.png", "comet/*.zip",
+         "calibration_pairs.jsonl")
 OWNED_DIRS = ("report_plots", "comet")
 
 

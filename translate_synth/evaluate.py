@@ -19,8 +19,10 @@ side), and writes under DIR only (the run directory is read, never written):
 MODEL is a hub id or local transformers directory, a directory CTranslate2 converted
 (``model.bin`` and no transformers weights; its tokenizer in the directory or given with
 ``--tokenizer``), or ``bergamot`` (the built-in en<->pt model). The translator is built by
-``translate_synth.backends.make_translator`` from the run's own resolved config (languages,
-codes, decoding, scoring) with the model replaced.
+``translate_synth.backends.make_translator`` from the run's resolved config with the model
+replaced: languages, codes, BLEU tokenisation and decoding limits come from the run; the
+model's settings (revision, trust_remote_code, dtype, beam; never sampling) from the model
+given (``eval_config``; eval.json ``model.settings`` says which came from where).
 """
 
 from __future__ import annotations
@@ -103,20 +105,86 @@ def _hf_config(path: Path) -> bool:
         return False
 
 
+# what evaluate and train take from the run's config, whatever the model (said in eval.json)
+FROM_RUN = ("lang", "source_lang", "codes", "source_codes", "model.target_token",
+            "scoring.bleu_tokenize", "scoring.lowercase", "collapse.rare_k",
+            "synthesis.decoding.max_new_tokens", "synthesis.decoding.batch_size",
+            "synthesis.decoding.max_tokens")
+MODEL_SETTINGS = ("revision", "trust_remote_code", "dtype", "ct2_quantization")
+DEFAULT_BEAM = 4
+
+
+def _run_model_ids(run_model: dict) -> set:
+    return {run_model.get("id"), *(run_model.get("ids") or {}).values()} - {None}
+
+
+def model_beam(model: str, kind: str) -> int | None:
+    """``num_beams`` of the model's own generation config (a local directory, or a hub id in
+    the local cache), None when it has none."""
+    if kind == "bergamot":
+        return None
+    path = Path(os.path.expanduser(model)) / "generation_config.json"
+    try:
+        if path.is_file():
+            n = json.loads(path.read_text(encoding="utf-8")).get("num_beams")
+        elif not Path(os.path.expanduser(model)).exists():
+            from transformers import GenerationConfig
+
+            n = GenerationConfig.from_pretrained(model, local_files_only=True).num_beams
+        else:
+            return None
+    except Exception:  # no generation config: the default beam
+        return None
+    return int(n) if isinstance(n, int) and n >= 1 else None
+
+
 def eval_config(manifest: dict, model: str, kind: str, sets: list[str] = (),
                 cache_dir: str | None = None, no_cache: bool = False) -> Config:
-    """The run's resolved config with the model replaced (``--set`` applied after)."""
+    """The run's resolved config with the model replaced (``--set`` applied after).
+
+    From the run: languages, language codes, BLEU tokenisation and case, rare_k, and the
+    length and batch limits of decoding (``FROM_RUN``). From the model given, never silently
+    from the run's synthesis model: ``revision``, ``trust_remote_code``, ``dtype`` and
+    ``ct2_quantization`` are the run's only when MODEL is the run's own model, else the
+    defaults; decoding is deterministic (no sampling, whatever the run synthesised with), with
+    the beam of the model's own generation config (``num_beams``), else the run's beam for the
+    run's own model, else 4. ``--set`` overrides any of it."""
     raw = {k: v for k, v in manifest["config"].items()
            if k not in ("output", "cache", "executor", "tracking")}
     backend = "ctranslate2" if kind == "ct2dir" else kind
-    raw["model"] = {**(raw.get("model") or {}), "backend": backend,
+    run_model = raw.get("model") or {}
+    same = (kind == "bergamot" and run_model.get("backend") == "bergamot") or \
+        (kind != "bergamot" and model in _run_model_ids(run_model))
+    settings = {k: run_model[k] for k in MODEL_SETTINGS if same and k in run_model}
+    raw["model"] = {**{k: v for k, v in run_model.items() if k not in MODEL_SETTINGS},
+                    **settings, "backend": backend,
                     "id": None if kind == "bergamot" else model, "ids": {}, "family": "auto"}
+    dec = dict((raw.get("synthesis") or {}).get("decoding") or {})
+    beam = model_beam(model, kind) or (dec.get("beam_size") if same and not dec.get("sampling")
+                                       else None) or DEFAULT_BEAM
+    dec.update(sampling=False, temperature=1.0, top_p=1.0, top_k=0, beam_size=beam)
+    raw["synthesis"] = {**(raw.get("synthesis") or {}), "decoding": dec}
     raw["cache"] = {"enabled": not no_cache, "dir": cache_dir}
     try:
         return build_config(raw, "<the run's config>", "", list(sets))
     except UserError as e:
         raise UserError(f"evaluate: {e} (the config comes from the run's manifest.json and "
                         "--set)") from None
+
+
+def settings_origin(cfg: Config, manifest: dict, model: str, kind: str) -> dict:
+    """What the evaluation took from the run and what from the model (eval.json ``settings``)."""
+    run_model = (manifest.get("config") or {}).get("model") or {}
+    same = same_model(cfg, manifest)
+    beam = model_beam(model, kind)
+    return {"from_run": list(FROM_RUN),
+            "model_settings": {k: getattr(cfg.model, k) for k in MODEL_SETTINGS},
+            "model_settings_from": "the run (the run's own model)" if same else
+            "defaults (not the run's synthesis model's)",
+            "run_model_settings": {k: run_model.get(k) for k in MODEL_SETTINGS},
+            "decoding_beam_from": "the model's generation config" if beam else
+            "the run's decoding" if same else f"the default ({DEFAULT_BEAM})",
+            "sampling": False}
 
 
 def make_eval_translator(cfg: Config, kind: str, tokenizer: str | None = None):
@@ -371,21 +439,31 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
     # translate: one model at a time (one model in memory)
     hyps: dict[tuple[str, str, str], list[str]] = {}  # (system, direction, set) -> lines
     described, seconds = {}, {}
+    from translate_synth import progress
+
     for sys_name, spec, skind, scfg, stok in systems:
         translator = make_eval_translator(scfg, skind, stok)
         decoding = scfg.synthesis.decoding
         ts = time.perf_counter()
         for s, t, sf, tf in directions:
-            translator.check(s, t, decoding)
+            if (s, t) == directions[0][:2]:  # the first check loads the model
+                with progress.step(f"evaluate: {sys_name} {spec}: loading the model",
+                                   log_fn=log):
+                    translator.check(s, t, decoding)
+            else:
+                translator.check(s, t, decoding)
             for name, rows in data.items():
-                log(f"evaluate: {sys_name} {spec}: {name} {s}->{t}, {len(rows):,} rows")
-                got = translator.translate([_clean_line(r.get(sf)) for r in rows], s, t, decoding)
+                with progress.bar(f"evaluate: {sys_name} {spec}: {name} {s}->{t}",
+                                  total=len(rows), unit="rows", log_fn=log) as pbar:
+                    got = progress.translate(translator, [_clean_line(r.get(sf)) for r in rows],
+                                             s, t, decoding, pbar)
                 hyps[(sys_name, f"{s}-{t}", name)] = [_clean_line(h[0] if h else "")
                                                       for h in got]
         seconds[sys_name] = round(time.perf_counter() - ts, 2)
         described[sys_name] = {"spec": spec, "kind": skind, **translator.describe(),
                                "decoding": decoding.model_dump(),
-                               "synthesised_this_run": same_model(scfg, manifest)}
+                               "synthesised_this_run": same_model(scfg, manifest),
+                               "settings": settings_origin(scfg, manifest, spec, skind)}
         del translator
 
     files: list[str] = []
@@ -415,7 +493,10 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
                 files.append(entry["baseline_hypotheses"])
                 entry["baseline"] = {"scores": corpus_scores(b, refs, args)[0],
                                      "rare_words": rare_word_recall(b, refs, counts, rare_k)}
-                entry["significance"] = paired_significance(h, b, refs, args, paired_test)
+                with progress.step(f"evaluate: {name} {key}: paired significance "
+                                   f"({PAIRED_TESTS.get(paired_test, paired_test)})",
+                                   log_fn=log):
+                    entry["significance"] = paired_significance(h, b, refs, args, paired_test)
             res_sets[name] = entry
         gap = None
         if split in res_sets and SYNTHETIC in res_sets:

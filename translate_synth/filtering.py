@@ -5,9 +5,11 @@ Two passes over the candidates on disk:
    temporary file; the scores are also kept in memory as one float column per filter (8 bytes a
    row and filter, NaN for absent);
 2. thresholds are resolved in chain order: ``min``/``max`` as given, ``keep_top`` over the rows
-   still kept when the filter is reached, ``real_percentile`` over the real pairs' scores; then
+   still kept when the filter is reached, ``real_percentile`` over the real pairs' scores (both
+   within each origin unless the filter says ``pool: all``; real pairs built in the shape of
+   that origin's rows and scored with its quality weights); then
    each row gets ``accepted`` and ``rejected_by`` (every filter whose threshold it fails, in chain
-   order) and the funnel counts it as removed by the first one.
+   order) and the funnel counts it as removed by the first one, in all and per origin.
 Everything is deterministic; nothing needs a model (stored scores are read, not recomputed).
 """
 
@@ -72,8 +74,13 @@ def _score_block(chain, rows, prescored=frozenset()) -> None:
                 r["scores"][f.score_key] = v
 
 
-def _real_values(f, real_rows: list[dict]) -> np.ndarray:
-    rows = [{**r, "scores": dict(r.get("scores", {}))} for r in real_rows]
+def _real_values(f, real_rows: list[dict], origin: str, sides) -> np.ndarray:
+    """The scores of the real pairs built in the shape of ``origin``'s rows (the same authentic
+    side: ``sides``) and scored as rows of that origin (its quality weights): the same units as
+    the synthetic rows they are compared with. Real rows of an older calibration that has no
+    row of that shape are all used."""
+    shaped = [r for r in real_rows if r.get("authentic", "target") in sides] or real_rows
+    rows = [{**r, "origin": origin, "scores": dict(r.get("scores", {}))} for r in shaped]
     vals = [v for v in f.score(rows) if v is not None] if rows else []
     return np.asarray(vals, dtype=float)
 
@@ -93,9 +100,10 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
     os.close(fd)
     tmp = Path(tmp)
     try:
-        n, cols, fails = _score_pass(chain, src, tmp, context.get("prescored", frozenset()))
+        n, cols, fails, origins = _score_pass(chain, src, tmp,
+                                              context.get("prescored", frozenset()))
         real_rows = (context.get("calibration") or {}).get("real_rows") or []
-        funnel, mask = _resolve(chain, n, cols, fails, real_rows)
+        funnel, mask = _resolve(chain, n, cols, fails, real_rows, origins)
         rare = RareTypes(context["rare_types"]) if context.get("rare_types") else None
         score_stats = _decide_pass(chain, tmp, dst, mask, rare)
     finally:
@@ -111,13 +119,38 @@ def _relative(f) -> bool:
         getattr(f.params, "real_percentile", None) is not None
 
 
-def _score_pass(chain, src: Path, tmp: Path, prescored) -> tuple[int, list, list]:
+class _Origins:
+    """The origin of every row, one byte a row, and the authentic sides each origin has."""
+
+    def __init__(self):
+        self.codes, self.names, self.sides, self._index = bytearray(), [], {}, {}
+
+    def add(self, row: dict) -> None:
+        o = row.get("origin", "bt")
+        if o not in self._index:
+            if len(self.names) == 255:
+                raise UserError("candidates: more than 255 origins; rows carry bt, ft or "
+                                "paraphrase")
+            self._index[o] = len(self.names)
+            self.names.append(o)
+            self.sides[o] = set()
+        self.sides[o].add(row.get("authentic", "target"))
+        self.codes.append(self._index[o])
+
+    def array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.codes), dtype=np.uint8) if self.codes else \
+            np.zeros(0, np.uint8)
+
+
+def _score_pass(chain, src: Path, tmp: Path, prescored) -> tuple[int, list, list, _Origins]:
     """Pass 1: score every row with every filter into ``tmp``. A filter with an absolute
     threshold is decided here (one byte a row: ``fails[k]``); only filters with a relative
-    threshold keep their scores (8 bytes a row: ``cols[k]``) until it is resolved."""
+    threshold keep their scores (8 bytes a row: ``cols[k]``) until it is resolved. Each row's
+    origin is kept (one byte a row) for per-origin thresholds and counts."""
     bounds = [None if _relative(f) else f.bounds() for _, f in chain]
     cols = [array("d") if _relative(f) else None for _, f in chain]
     fails = [bytearray() for _ in chain]
+    origins = _Origins()
     n = 0
     with AtomicJsonl(tmp) as w:
         raw = read_jsonl(src)
@@ -125,6 +158,7 @@ def _score_pass(chain, src: Path, tmp: Path, prescored) -> tuple[int, list, list
             _score_block(chain, rows, prescored)
             for r in rows:
                 w.write(r)
+                origins.add(r)
                 n += 1
                 for k, (_, f) in enumerate(chain):
                     v = r["scores"].get(f.score_key)
@@ -134,36 +168,67 @@ def _score_pass(chain, src: Path, tmp: Path, prescored) -> tuple[int, list, list
                         lo, hi = bounds[k]
                         fails[k].append(v is not None and ((lo is not None and v < lo) or
                                                            (hi is not None and v > hi)))
-    return n, cols, fails
+    return n, cols, fails, origins
 
 
-def _resolve(chain, n: int, cols: list, fails: list, real_rows: list) -> tuple[list, np.ndarray]:
-    """Resolve thresholds in chain order (relative ones over the rows still alive) into the
-    funnel and a reject mask: bit k set when filter k rejects the row (the smallest unsigned
-    type with a bit per filter)."""
+def _cut(s: np.ndarray, present: np.ndarray, lo, hi) -> np.ndarray:
+    ok = np.ones(len(s), dtype=bool)
+    if lo is not None:
+        ok &= ~present | (s >= lo)
+    if hi is not None:
+        ok &= ~present | (s <= hi)
+    return ~ok
+
+
+def _relative_fail(name, f, s, alive, origins: _Origins, real_rows) -> tuple[np.ndarray, dict]:
+    """A relative threshold (keep_top, real_percentile) resolved over the rows still alive:
+    within each origin (``pool: origin``, the default) or over all rows (``pool: all``).
+    Returns the rows it rejects and {origin or "all": (min, max)}."""
+    present = ~np.isnan(s)
+    codes = origins.array()
+    per_origin = getattr(f.params, "pool", None) != "all"
+    groups = [(o, codes == i) for i, o in enumerate(origins.names)] if per_origin else \
+        [("all", np.ones(len(s), dtype=bool))]
+    fail = np.zeros(len(s), dtype=bool)
+    resolved = {}
+    for o, rows in groups:
+        real = None
+        if getattr(f.params, "real_percentile", None) is not None:
+            names = [o] if per_origin else origins.names
+            real = np.concatenate([_real_values(f, real_rows, x, origins.sides[x])
+                                   for x in names] or [np.zeros(0)])
+            if not len(real):
+                raise UserError(f"filter '{name}': real_percentile needs real parallel "
+                                "data scored the same way (data.parallel with "
+                                "quality.calibrate on); use min/max or keep_top instead")
+        lo, hi = f.bounds(s[alive & present & rows], real, o if per_origin else None)
+        fail |= rows & _cut(s, present, lo, hi)
+        resolved[o] = (lo, hi)
+    return fail, resolved
+
+
+def _resolve(chain, n: int, cols: list, fails: list, real_rows: list,
+             origins: _Origins) -> tuple[list, np.ndarray]:
+    """Resolve thresholds in chain order (relative ones over the rows still alive, per origin
+    unless ``pool: all``) into the funnel and a reject mask: bit k set when filter k rejects the
+    row (the smallest unsigned type with a bit per filter)."""
     alive = np.ones(n, dtype=bool)
+    codes = origins.array()
     mtype = next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64)
                  if np.iinfo(t).bits >= len(chain))
     mask = np.zeros(n, dtype=mtype)
     funnel = []
     for k, (name, f) in enumerate(chain):
+        by_origin_bounds = None
         if cols[k] is not None:
             s = np.frombuffer(cols[k], dtype=float) if n else np.zeros(0)
-            present = ~np.isnan(s)
-            real = None
-            if getattr(f.params, "real_percentile", None) is not None:
-                real = _real_values(f, real_rows)
-                if not len(real):
-                    raise UserError(f"filter '{name}': real_percentile needs real parallel "
-                                    "data scored the same way (data.parallel with "
-                                    "quality.calibrate on); use min/max or keep_top instead")
-            lo, hi = f.bounds(s[alive & present], real)
-            ok = np.ones(n, dtype=bool)
-            if lo is not None:
-                ok &= ~present | (s >= lo)
-            if hi is not None:
-                ok &= ~present | (s <= hi)
-            fail = ~ok
+            fail, resolved = _relative_fail(name, f, s, alive, origins, real_rows)
+            if list(resolved) == ["all"] or len(resolved) == 1:
+                lo, hi = next(iter(resolved.values())) if resolved else (None, None)
+            else:
+                lo = hi = None  # one cut per origin: see resolved_by_origin
+            if getattr(f.params, "pool", None) != "all":
+                by_origin_bounds = {o: {"min": a, "max": b} for o, (a, b) in resolved.items()}
             cols[k] = None  # free the scores as soon as the threshold is known
         else:
             lo, hi = f.bounds()
@@ -171,11 +236,19 @@ def _resolve(chain, n: int, cols: list, fails: list, real_rows: list) -> tuple[l
         fails[k] = None  # one filter's flags at a time
         removed = int((alive & fail).sum())
         seen = int(alive.sum())
+        th = {**f.thresholds(), "resolved": {"min": lo, "max": hi}}
+        if by_origin_bounds is not None:
+            th["resolved_by_origin"] = by_origin_bounds
+        by_origin = {}
+        for i, o in enumerate(origins.names):
+            here = alive & (codes == i)
+            o_seen, o_removed = int(here.sum()), int((here & fail).sum())
+            by_origin[o] = {"seen": o_seen, "kept": o_seen - o_removed, "removed": o_removed}
         funnel.append({"name": name, "type": f.name, "score": f.score_key,
-                       "direction": f.direction_name(),
-                       "thresholds": {**f.thresholds(), "resolved": {"min": lo, "max": hi}},
+                       "direction": f.direction_name(), "thresholds": th,
                        "seen": seen, "kept": seen - removed, "removed": removed,
-                       "removed_share": round(removed / seen, 4) if seen else 0.0})
+                       "removed_share": round(removed / seen, 4) if seen else 0.0,
+                       "by_origin": by_origin})
         alive &= ~fail
         mask[fail] |= mtype(1 << k)
     return funnel, mask

@@ -39,14 +39,18 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                                         context)
     timings["filter"] = round(time.perf_counter() - t0, 3)
     checkpoint("after_filter")
-    warnings = kept_warnings(funnel)
-    for w in warnings:
-        if log:
-            log(f"WARNING: {w}")
+    warnings = kept_warnings(funnel)  # said once, by whoever shows the result (summary.py)
     t0 = time.perf_counter()
     emitted, stages = write_splits(real_train, stage / "candidates.jsonl", valid, test, stage,
                                    cfg)
     timings["emit"] = round(time.perf_counter() - t0, 3)
+    if "valid_synthetic" in emitted and not emitted["valid_synthetic"]:
+        warnings.append("valid_synthetic.jsonl is empty: no accepted synthetic row has a source "
+                        "and a target that no training row has (degenerate output repeats "
+                        "itself; paraphrases never qualify): `train` cannot judge divergence")
+    for w in warnings:
+        if log:
+            log(f"WARNING: {w}")
     checkpoint("after_emit")
     collapse = None
     if cfg.collapse.enabled:

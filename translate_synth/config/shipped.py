@@ -7,6 +7,7 @@ import difflib
 from pathlib import Path
 
 from translate_synth.errors import UserError
+from translate_synth.langs import canonical
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # translate_synth/ (this file is in config/)
 
@@ -24,7 +25,8 @@ def find_lang_config(lang: str, config_dir: Path | None = None) -> Path:
         if p.is_file():
             return p
     known = sorted({p.stem for d in dirs for p in Path(d).glob("*.yaml")})
-    close = difflib.get_close_matches(lang, known, n=1)
+    close = [canonical(lang)] if canonical(lang) in known else \
+        difflib.get_close_matches(lang, known, n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
     raise UserError(f"no language config for '{lang}': {hint}shipped: {', '.join(known) or 'none'}; "
                     "or pass --config FILE")

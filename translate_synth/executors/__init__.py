@@ -11,6 +11,9 @@ from translate_synth.errors import UserError
 
 
 def run(cfg, out_root: Path, log, restart: bool = False):
+    from translate_synth.preflight import check_run
+
+    check_run(cfg)  # what `validate` checks, before any work: one line, nothing written
     if cfg.executor.name == "local":
         from translate_synth.pipeline import run as run_local
 
@@ -18,6 +21,7 @@ def run(cfg, out_root: Path, log, restart: bool = False):
     try:
         from translate_synth.executors import ray_exec
     except ImportError:
-        raise UserError("executor ray needs Ray: pip install 'translate-synth[ray]' "
-                        "(or use --executor local)") from None
+        from translate_synth.preflight import RAY_MISSING
+
+        raise UserError(RAY_MISSING) from None
     return ray_exec.run(cfg, out_root, log=log, restart=restart)

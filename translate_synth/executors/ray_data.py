@@ -58,7 +58,7 @@ def _add_row(cols: dict, file_no: int, n: int, texts: list[str] | None, reason: 
 
 
 def parse_file(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
-               file_no: int) -> pa.Table:
+               file_no: int, ctx: dict | None = None) -> pa.Table:
     """``read_binary_files`` rows (one per file) -> one row per record: pos, texts, skip reason.
 
     Skipped records stay (``keep`` false, ``reason``) so the driver counts them like local ingest.
@@ -69,13 +69,13 @@ def parse_file(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
     f, data = DataFile.model_validate_json(f_json), DataConfig.model_validate_json(data_json)
     cols = {name: [] for name in ROW_SCHEMA.names}
     for raw in batch.column("bytes").to_pylist():
-        for n, texts, reason in clean_records(f, keys, data, raw=raw):
+        for n, texts, reason in clean_records(f, keys, data, raw=raw, ctx=ctx):
             _add_row(cols, file_no, n, texts, reason)
     return pa.table(cols, schema=ROW_SCHEMA)
 
 
 def parse_hf(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
-             file_no: int) -> pa.Table:
+             file_no: int, ctx: dict | None = None) -> pa.Table:
     """Rows of a ``datasets`` table (with its row index ``_pos``) -> the same columns."""
     from translate_synth.config import DataConfig, DataFile
     from translate_synth.ingest import _pick, clean_fields
@@ -90,7 +90,7 @@ def parse_hf(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
     return pa.table(cols, schema=ROW_SCHEMA)
 
 
-def read_input(ray, f, keys: list[str], data, file_no: int):
+def read_input(ray, f, keys: list[str], data, file_no: int, ctx: dict | None = None):
     """One input file as a Dataset of ROW_SCHEMA rows (Ray reads the bytes: local paths, or any
     filesystem pyarrow knows, e.g. s3:// on a cluster; ``hf:`` datasets are loaded by
     ``datasets`` on the driver and handed to Ray as their Arrow table)."""
@@ -98,19 +98,14 @@ def read_input(ray, f, keys: list[str], data, file_no: int):
 
     fmt, path = resolve(f)
     kw = {"fn_kwargs": {"f_json": f.model_dump_json(), "keys": keys,
-                        "data_json": data.model_dump_json(), "file_no": file_no},
+                        "data_json": data.model_dump_json(), "file_no": file_no, "ctx": ctx},
           "batch_format": "pyarrow"}
     if fmt == "hf":
-        import datasets
+        from translate_synth import hf_input
 
-        from translate_synth.ingest import hf_spec
-
-        spec, name, config, split = hf_spec(f)
-        try:
-            hf = datasets.load_dataset(name, config, split=split)
-        except Exception as e:
-            raise UserError(f"hf:{spec}: cannot load the dataset ({type(e).__name__}); run once "
-                            "online to cache it, or give a local path or file") from None
+        spec, hf = hf_input.load(f, streaming=False)
+        if len(hf) == 0:
+            raise hf_input.empty(spec)
         if data.limit is not None:
             hf = hf.select(range(min(data.limit, len(hf))))
         hf = hf.add_column("_pos", np.arange(len(hf))).flatten_indices()

@@ -33,7 +33,7 @@ from translate_synth.errors import Interrupted, UserError
 from translate_synth.executors import ray_data as rd
 from translate_synth.faults import checkpoint
 from translate_synth.hashset import HashSet
-from translate_synth.ingest import log_inputs
+from translate_synth.ingest import log_inputs, read_context
 from translate_synth.mono import record_drop
 from translate_synth.pipeline import MONO_KIND, Run
 from translate_synth.split import (Split, heldout_keys_of, heldout_plan, heldout_sizes,
@@ -115,7 +115,8 @@ class RayRun(Run):
     # ------------------------------------------------------------ ingest
     def _read_kind(self, kind: str, keys: list[str]):
         files = getattr(self.cfg.data, kind)
-        parts = [rd.read_input(self.ray, f, keys, self.cfg.data, i) for i, f in enumerate(files)]
+        parts = [rd.read_input(self.ray, f, keys, self.cfg.data, i, read_context(self.cfg, kind, i))
+                 for i, f in enumerate(files)]
         ds = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
         ds = self._guard(ds.materialize)
         self.inputs[kind] = self._guard(lambda: rd.input_stats(ds, [f.path for f in files], kind))
@@ -240,15 +241,20 @@ class RayRun(Run):
                 batch_format="pyarrow", batch_size=1)
 
             def collect():
-                for rec in out.iter_rows():
-                    origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
-                    checkpoint(f"chunk:{origin}:{k}")
-                    self.remote.update(json.loads(rec["model"]))
-                    self.journal.save(origin, k, json.loads(rec["rows"]),
-                                      json.loads(rec["counters"]),
-                                      meta={"prescored": sorted(prescored)})
-                    if self._stop:
-                        raise Interrupted(f"{origin} chunk {k}")
+                from translate_synth import progress
+
+                with progress.bar("ray: synthesis (synthesise + round trip + scores)",
+                                  total=todo, unit="chunks", log_fn=self.log) as pbar:
+                    for rec in out.iter_rows():
+                        origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
+                        checkpoint(f"chunk:{origin}:{k}")
+                        self.remote.update(json.loads(rec["model"]))
+                        self.journal.save(origin, k, json.loads(rec["rows"]),
+                                          json.loads(rec["counters"]),
+                                          meta={"prescored": sorted(prescored)})
+                        pbar.update(1)
+                        if self._stop:
+                            raise Interrupted(f"{origin} chunk {k}")
             self._guard(collect)
         self.prescored = prescored
         with AtomicJsonl(raw_path) as raw:  # the chunks in the local executor's order

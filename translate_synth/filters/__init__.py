@@ -42,6 +42,7 @@ def validate_specs(specs: list[dict]) -> list[dict]:
                 allowed = list(REGISTRY[ftype].Params.model_fields)
                 msg = f"unknown option; {ftype} takes {', '.join(allowed) or 'no options'}"
             raise ValueError(f"filters[{i}] ({ftype}).{key}: {msg}") from None
+        _check_range(i, ftype, params)
         if name in names:
             raise ValueError(f"filters[{i}]: two filters named '{name}'; give one a `name:`")
         inst = REGISTRY[ftype](params)
@@ -53,6 +54,26 @@ def validate_specs(specs: list[dict]) -> list[dict]:
         names.add(name)
         out.append({"type": ftype, "name": name, **params.model_dump(exclude_none=True)})
     return out
+
+
+def _span(lo, hi) -> str:
+    return (f"in [{lo:g}, {hi:g}]" if lo is not None and hi is not None else
+            f">= {lo:g}" if lo is not None else f"<= {hi:g}")
+
+
+def _check_range(i: int, ftype: str, params) -> None:
+    """A min/max the filter's score can never reach keeps every row or none: refused."""
+    lo, hi = REGISTRY[ftype].score_range
+    for key in ("min", "max"):
+        v = getattr(params, key, None)
+        if v is None:
+            continue
+        too_low, too_high = lo is not None and v < lo, hi is not None and v > hi
+        if too_low or too_high or v != v:
+            keeps = "no row" if (too_high if key == "min" else too_low) else "every row"
+            raise ValueError(f"filters[{i}] ({ftype}).{key}: {v:g} is out of range: {ftype} "
+                             f"scores are {_span(lo, hi)}, so this {key} keeps {keeps}; "
+                             f"choose a value {_span(lo, hi)}")
 
 
 def build_filters(specs: list[dict], context: dict) -> list[tuple[str, Filter]]:

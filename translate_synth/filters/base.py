@@ -6,11 +6,14 @@ re-tuned later (``translate-synth refilter``) without recomputing anything expen
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 REGISTRY: dict[str, type["Filter"]] = {}
+# the synthetic origins a candidate row can have (a new kind of synthesis adds its name here):
+# relative thresholds resolve within each of them unless a filter says ``pool: all``
+ORIGINS = ("bt", "ft", "paraphrase")
 
 
 def register(cls):
@@ -28,17 +31,37 @@ class Threshold(Params):
 
     - ``min`` / ``max``: keep rows with min <= score <= max;
     - ``keep_top: 0.7``: keep the best 70 % of the rows that reach this filter, best by the
-      filter's direction (ties at the cut are all kept);
+      filter's direction (ties at the cut are all kept); ``keep_top: {bt: 0.8, paraphrase: 0.6}``
+      gives each origin its own share (an origin it does not name is not cut by this filter);
     - ``real_percentile: 10``: learn the cut from the real training pairs scored the same way:
       keep rows at least as good as the real pairs' 10th percentile (the worst 10 % of real data).
-    The numbers actually used are recorded in stats.json and the manifest.
+    Relative thresholds resolve within each origin (bt, ft, paraphrase: the rows of one origin
+    compete only with each other; real rows are built in that origin's shape) unless
+    ``pool: all``. The numbers actually used are recorded in stats.json and the manifest.
     """
 
     min: float | None = Field(None, description="keep rows scoring at least this")
     max: float | None = Field(None, description="keep rows scoring at most this")
-    keep_top: float | None = Field(None, gt=0, le=1, description="keep this best share")
+    keep_top: float | dict[str, float] | None = Field(
+        None, description="keep this best share (or {origin: share})")
     real_percentile: float | None = Field(None, ge=0, le=100,
                                           description="cut at this percentile of real pairs")
+    pool: Literal["origin", "all"] | None = Field(
+        None, description="resolve keep_top and real_percentile within each origin (default) "
+        "or over all rows")
+
+    @field_validator("keep_top")
+    @classmethod
+    def _share(cls, v):
+        for origin, share in (v.items() if isinstance(v, dict) else [(None, v)]):
+            where = f" ({origin})" if origin is not None else ""
+            if origin is not None and origin not in ORIGINS:
+                raise ValueError(f"unknown origin '{origin}'; one of {', '.join(ORIGINS)}")
+            if share is not None and not 0 < share <= 1:
+                raise ValueError(f"a share{where} must be > 0 and <= 1, not {share}")
+        if isinstance(v, dict) and not v:
+            raise ValueError("give at least one origin, e.g. {bt: 0.8}")
+        return v
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -47,7 +70,15 @@ class Threshold(Params):
         modes = [m for m in ("keep_top", "real_percentile") if getattr(self, m) is not None]
         if len(modes) > 1 or (modes and (self.min is not None or self.max is not None)):
             raise ValueError("give one kind of threshold: min/max, keep_top or real_percentile")
+        if isinstance(self.keep_top, dict) and self.pool == "all":
+            raise ValueError("a keep_top per origin needs pool: origin (the default)")
         return self
+
+    def share(self, origin: str | None) -> float | None:
+        """The keep_top share for rows of ``origin`` (None: this origin is not cut)."""
+        if isinstance(self.keep_top, dict):
+            return self.keep_top.get(origin)
+        return self.keep_top
 
 
 class Flag(Params):
@@ -64,6 +95,8 @@ class Filter:
     name: ClassVar[str]
     score_key: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
+    # (lowest, highest) value score() can give, None: unbounded; min/max outside are refused
+    score_range: ClassVar[tuple[float | None, float | None]] = (None, None)
     # True when score() needs nothing but the row and the language pair (no state across rows,
     # no run data): such filters may score on another process or machine (the Ray executor)
     stateless: ClassVar[bool] = False
@@ -90,20 +123,23 @@ class Filter:
         """Scores for a batch of rows, in order. Must not depend on thresholds."""
         raise NotImplementedError
 
-    def bounds(self, values=None, real_values=None) -> tuple[float | None, float | None]:
+    def bounds(self, values=None, real_values=None,
+               origin: str | None = None) -> tuple[float | None, float | None]:
         """(min, max) to keep, resolving relative thresholds from the scores that reach this
-        filter (``values``, a numpy array without NaN) or from real pairs' scores."""
+        filter (``values``, a numpy array without NaN; the rows of ``origin`` when the filter
+        resolves per origin) or from real pairs' scores."""
         p = self.params
         if isinstance(p, Flag):
             return None, 0.0
         if p.keep_top is not None:
-            if values is None or not len(values):
+            share = p.share(origin)
+            if values is None or not len(values) or share is None:
                 return None, None
             import math
 
             import numpy as np
 
-            k = max(1, math.ceil(p.keep_top * len(values)))  # rows to keep (ties at the cut too)
+            k = max(1, math.ceil(share * len(values)))  # rows to keep (ties at the cut too)
             ordered = np.sort(values)
             if self.higher_is_better:
                 return float(ordered[len(ordered) - k]), None

@@ -17,6 +17,7 @@ class RoundTripBLEU(StoredScore):
 
     name = "rt_bleu"
     score_key = "rt_bleu"
+    score_range = (0.0, 100.0)
 
 
 @register
@@ -25,6 +26,7 @@ class RoundTripCHRF(StoredScore):
 
     name = "rt_chrf"
     score_key = "rt_chrf"
+    score_range = (0.0, 100.0)
 
 
 @register
@@ -34,6 +36,7 @@ class LengthRatio(Filter):
     name = "length_ratio"
     stateless = True
     score_key = "length_ratio"
+    score_range = (0.0, None)
     direction = "range"  # best at 1.0: ranked by |log ratio|, the distance from equal length
 
     def rank(self, value):
@@ -41,7 +44,7 @@ class LengthRatio(Filter):
 
         return -abs(math.log(max(value, 1e-9)))
 
-    def bounds(self, values=None, real_values=None):
+    def bounds(self, values=None, real_values=None, origin=None):
         """keep_top / real_percentile over the distance |log ratio|, as a symmetric range."""
         import math
 
@@ -49,13 +52,14 @@ class LengthRatio(Filter):
 
         p = self.params
         if p.keep_top is None and p.real_percentile is None:
-            return super().bounds(values, real_values)
+            return super().bounds(values, real_values, origin)
         pool = values if p.keep_top is not None else real_values
-        if pool is None or not len(pool):
+        share = p.share(origin) if p.keep_top is not None else None
+        if pool is None or not len(pool) or (p.keep_top is not None and share is None):
             return None, None
         dist = np.abs(np.log(np.maximum(np.asarray(pool, dtype=float), 1e-9)))
         if p.keep_top is not None:
-            k = max(1, math.ceil(p.keep_top * len(dist)))
+            k = max(1, math.ceil(share * len(dist)))
             cut = float(np.sort(dist)[k - 1])
         else:
             cut = float(np.percentile(dist, 100 - p.real_percentile))

@@ -16,6 +16,7 @@ class Fluency(Filter):
     quality score; no threshold unless configured."""
 
     name = "fluency"
+    score_range = (None, 0.0)
     score_key = "fluency"
     Params = SideThreshold
 

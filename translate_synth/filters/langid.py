@@ -42,6 +42,7 @@ class LangID(Filter):
     """
 
     name = "langid"
+    score_range = (0.0, 1.0)
     stateless = True
     score_key = "langid"
     Params = SideThreshold

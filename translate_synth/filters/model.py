@@ -12,6 +12,7 @@ class LogProbForward(StoredScore):
 
     name = "logprob_fwd"
     score_key = "logprob_fwd"
+    score_range = (None, 0.0)
 
 
 @register
@@ -20,6 +21,7 @@ class LogProbBackward(StoredScore):
 
     name = "logprob_bwd"
     score_key = "logprob_bwd"
+    score_range = (None, 0.0)
 
 
 @register
@@ -31,6 +33,7 @@ class Quality(Filter):
 
     name = "quality"
     score_key = "quality"
+    score_range = (0.0, 100.0)
 
     def needs(self):
         return ("fluency",)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from translate_synth.filters.base import Filter, Threshold, register
+from translate_synth.filters.base import ORIGINS, Filter, Threshold, register
 from translate_synth.filters.model import Quality
 from translate_synth.hashset import HashSet
 from translate_synth.novelty import word_types
@@ -15,8 +15,10 @@ from translate_synth.text import stable_int
 
 class NovelIndex:
     """Word types of one side that occur in the real training pairs or in two or more
-    candidates: a row's novel types are the others. Built by one pass over the candidates file
-    (8 bytes a distinct type, plus the real training vocabulary)."""
+    candidates of one origin: a row's novel types are the others (counted within its origin, so
+    a forward translation never makes a back-translation's word look common). Built by one pass
+    over the candidates file (8 bytes a distinct (origin, type), plus the real training
+    vocabulary)."""
 
     def __init__(self, candidates, real_pairs, side: str):
         from translate_synth.emit import read_jsonl
@@ -27,25 +29,29 @@ class NovelIndex:
             self.real |= word_types(p[k])
         once, self.common = HashSet(), HashSet()
         for r in read_jsonl(candidates):
+            origin = r.get("origin", "bt")
             for w in word_types(r[side]) - self.real:
-                h = stable_int(w)
+                h = stable_int(origin, w)
                 if h in once:
                     self.common.add(h)
                 else:
                     once.add(h)
 
-    def count(self, text: str) -> int:
-        return sum(1 for w in word_types(text) - self.real if stable_int(w) not in self.common)
+    def count(self, text: str, origin: str = "bt") -> int:
+        return sum(1 for w in word_types(text) - self.real
+                   if stable_int(origin, w) not in self.common)
 
 
 @register
 class Novelty(Filter):
     """How many word types of one side (default: target, the low-resource language) this row
-    alone carries: found in no real training pair and in no other candidate. Dropping the row
+    alone carries: found in no real training pair and in no other candidate of its origin
+    (bt, ft and paraphrase rows are selected apart, so each counts its own). Dropping the row
     loses them for good; rare words are harder to round-trip, so quality filters drop them
     first (where collapse starts). Higher is better."""
 
     name = "novelty"
+    score_range = (0.0, None)
     score_key = "novelty"
 
     class Params(Threshold):
@@ -71,7 +77,7 @@ class Novelty(Filter):
         idx = self._index()
         if idx is None:
             return stored
-        return [float(idx.count(r[self.params.side])) for r in rows]
+        return [float(idx.count(r[self.params.side], r.get("origin", "bt"))) for r in rows]
 
 
 @register
@@ -82,23 +88,41 @@ class Select(Filter):
     (eval/selection_study.py measures the trade). Use it with ``keep_top``."""
 
     name = "select"
+    score_range = (0.0, None)
     score_key = "select"
 
     def needs(self):
-        return ("fluency", "quality") + (("novelty",) if self.params.novelty_weight else ())
+        w = self.params.novelty_weight
+        return ("fluency", "quality") + (
+            ("novelty",) if (any(w.values()) if isinstance(w, dict) else w) else ())
 
     class Params(Threshold):
-        novelty_weight: float = Field(0.0, ge=0, le=100, description="chrF points per novel "
-                                      "word type of the target side")
+        novelty_weight: float | dict[str, float] = Field(
+            0.0, description="chrF points per novel word type of the target side (or "
+            "{origin: points}; an origin it does not name gets 0)")
+
+        @field_validator("novelty_weight")
+        @classmethod
+        def _weight(cls, v):
+            for origin, w in (v.items() if isinstance(v, dict) else [(None, v)]):
+                if origin is not None and origin not in ORIGINS:
+                    raise ValueError(f"unknown origin '{origin}'; one of {', '.join(ORIGINS)}")
+                if not 0 <= w <= 100:
+                    raise ValueError(f"a weight must be within [0, 100], not {w}")
+            return v
+
+    def weight(self, origin: str) -> float:
+        w = self.params.novelty_weight
+        return w.get(origin, 0.0) if isinstance(w, dict) else w
 
     def score(self, rows):
         q = [r.get("scores", {}).get("quality") for r in rows]
         if any(v is None for v in q):
             q = Quality(Quality.Params(), self.context).score(rows)
-        w = self.params.novelty_weight
-        if not w:
+        w = [self.weight(r.get("origin", "bt")) for r in rows]
+        if not any(w):
             return q
         n = [r.get("scores", {}).get("novelty") for r in rows]
         if any(v is None for v in n):
             n = Novelty(Novelty.Params(), self.context).score(rows)
-        return [round(a + w * (b or 0.0), 4) for a, b in zip(q, n)]
+        return [round(a + wi * (b or 0.0), 4) if wi else a for a, wi, b in zip(q, w, n)]

@@ -24,6 +24,7 @@ class Length(Filter):
     """Absolute length of one side, in characters (default: the synthetic side)."""
 
     name = "length"
+    score_range = (0.0, None)
     stateless = True
     score_key = "length"
     Params = SideThreshold
@@ -52,6 +53,7 @@ class Copy(Filter):
     """
 
     name = "copy"
+    score_range = (0.0, 1.0)
     stateless = True
     score_key = "copy"
     higher_is_better = False
@@ -93,6 +95,7 @@ class Repetition(Filter):
     """
 
     name = "repetition"
+    score_range = (0.0, 1.0)
     stateless = True
     score_key = "repetition"
     higher_is_better = False
@@ -141,6 +144,7 @@ class Script(Filter):
     """
 
     name = "script"
+    score_range = (0.0, 1.0)
     stateless = True
     score_key = "script"
 

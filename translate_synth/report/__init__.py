@@ -10,6 +10,8 @@ from pathlib import Path
 
 from translate_synth.emit import write_bytes, write_json
 from translate_synth.report import plots
+from translate_synth.report.ablations import (ablates_html, ablates_md, gather_ablate,
+                                              is_ablate_dir)
 from translate_synth.report.evaluations import (eval_labels, gather_eval, is_eval_dir,
                                                 model_rows, models_html, models_md)
 from translate_synth.report.gather import gather, summary_row
@@ -92,7 +94,9 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> dict:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     evals = [gather_eval(Path(d)) for d in run_dirs if is_eval_dir(Path(d))]
-    runs = [gather(Path(d)) for d in run_dirs if not is_eval_dir(Path(d))]
+    abls = [gather_ablate(Path(d)) for d in run_dirs if is_ablate_dir(Path(d))]
+    runs = [gather(Path(d)) for d in run_dirs
+            if not is_eval_dir(Path(d)) and not is_ablate_dir(Path(d))]
     images = {}
     for g, (label, slug) in zip(runs, run_labels([g["dir"] for g in runs],
                                                  [g["lang"] for g in runs])):
@@ -114,14 +118,21 @@ def write_report(run_dirs: list[Path], out_dir: Path) -> dict:
         what = (f"evaluation of {eval_labels(evals)[0]}" if len(evals) == 1 else
                 f"{len(evals)} evaluations compared")
         title = what if not runs else f"{_plural_runs(runs)} and {what}"
+    if abls:  # ablation directories (`translate-synth ablate --out`)
+        report["ablations"] = abls
+        what = "ablation" if len(abls) == 1 else f"{len(abls)} ablations"
+        title = f"{title} and {what}" if title else \
+            (f"{_plural_runs(runs)} and {what}" if runs else what)
     write_json(out_dir / "report.json", report)
     plot_dir = out_dir / "report_plots"
     plot_dir.mkdir(exist_ok=True)
     for name, data in images.items():
         write_bytes(plot_dir / f"{name}.png", data)  # atomically, like every output
     b64 = {k: base64.b64encode(v).decode() for k, v in images.items()}
-    _atomic_text(out_dir / "report.html", render_html(report, b64, models_html(evals), title))
-    _atomic_text(out_dir / "report.md", render_md(report, models_md(evals), title))
+    _atomic_text(out_dir / "report.html", render_html(report, b64, models_html(evals)
+                                                     + ablates_html(abls), title))
+    _atomic_text(out_dir / "report.md", render_md(report, models_md(evals) + ablates_md(abls),
+                                                 title))
     return report
 
 

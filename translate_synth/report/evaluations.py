@@ -213,6 +213,15 @@ def _facts(ev: dict) -> list[str]:
     """Sentences about one evaluation: model, baseline, rare words, gap, notes."""
     run = ev.get("run") or {}
     out = [f"Model: {model_line(ev.get('model'))}."]
+    st = (ev.get("model") or {}).get("settings")
+    if st:
+        ms = st.get("model_settings") or {}
+        out.append("From the run: languages, language codes, BLEU tokenisation and case, "
+                   "rare-word k and decoding length and batch limits; from the model: "
+                   f"revision {ms.get('revision') or 'default'}, dtype {ms.get('dtype')}, "
+                   f"remote code {'trusted' if ms.get('trust_remote_code') else 'not trusted'} "
+                   f"({st.get('model_settings_from')}), beam from "
+                   f"{st.get('decoding_beam_from')}, no sampling.")
     if ev.get("baseline"):
         sig = next((e["significance"] for d in ev["directions"].values()
                     for e in d["sets"].values() if e.get("significance")), None)

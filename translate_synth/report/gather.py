@@ -165,13 +165,15 @@ def summary_row(g: dict) -> dict:
     syn = sum(v for k, v in train.items() if k != "real")
     funnel = st.get("filters", [])
     seen = funnel[0]["seen"] if funnel else 0
+    kept = funnel[-1]["kept"] if funnel else 0  # what the filters kept, as the run's funnel
     sc = st.get("scores", {})
     return {"label": g.get("label", g["lang"]), "lang": g["lang"], "dir": g["dir"],
             "real_train": train.get("real", 0),
             "valid": sum(emitted.get("valid", {}).values()),
             "test": sum(emitted.get("test", {}).values()),
-            "candidates": seen, "synthetic_kept": syn,
-            "acceptance": round(syn / seen, 4) if seen else None,
+            "candidates": seen, "kept": kept, "synthetic_kept": syn,
+            "valid_synthetic": sum((emitted.get("valid_synthetic") or {}).values()),
+            "acceptance": round(kept / seen, 4) if seen else None,
             "rt_bleu_mean": (sc.get("rt_bleu", {}).get("accepted") or {}).get("mean"),
             "rt_chrf_mean": (sc.get("rt_chrf", {}).get("accepted") or {}).get("mean"),
             "quality_mean": (sc.get("quality", {}).get("accepted") or {}).get("mean"),

@@ -275,7 +275,7 @@ def comparison(rows: list[dict]) -> bytes:
             vals = [r.get(key) or 0 for r in rows]
             a2.bar([j + (i - 0.5) * w for j in x], vals, width=w, color=color, label=name)
         for j, r in enumerate(rows):
-            if not r.get("synthetic_kept"):
+            if not r.get("kept", r.get("synthetic_kept")):
                 a2.text(j, 4, "nothing\nkept", ha="center", va="bottom", color=RED)
         a2.set_xticks(list(x), labels)
         a2.set_ylim(0, 115)

@@ -61,7 +61,9 @@ SCORE_WORDS = {"quality": "quality", "rt_chrf": "chrF", "rt_bleu": "BLEU",
                "logprob_fwd": "log-prob"}
 METHOD_WORDS = {"rt_chrf": "round-trip chrF as is (not calibrated)",
                 "monotone": "round-trip chrF mapped to reference-chrF units",
-                "fitted": "model fitted on real pairs"}
+                "fitted": "model fitted on real pairs",
+                "prior": "dev-book prior (round-trip chrF + fluency) mapped to reference-chrF "
+                         "units"}
 
 
 # ---------------------------------------------------------------- numbers and words
@@ -115,10 +117,24 @@ def origin_words(o: str) -> str:
         o != "real" else ORIGIN_WORDS.get(o, o)
 
 
+def _cut_words(b: dict) -> str:
+    lo, hi = b.get("min"), b.get("max")
+    return (f"{num(lo)} to {num(hi)}" if lo is not None and hi is not None else
+            f"cut at {num(lo if lo is not None else hi)}" if (lo, hi) != (None, None) else "")
+
+
+def origin_counts(f: dict) -> str:
+    """A funnel step's kept/seen per origin: "bt 120/150, ft 98/140"."""
+    return ", ".join(f"{o} {num(v['kept'])}/{num(v['seen'])}"
+                     for o, v in (f.get("by_origin") or {}).items() if v.get("seen"))
+
+
 def threshold_words(f: dict) -> str:
     """A filter's threshold as a person would say it: "min 30", "keep best 80 %"..."""
     th = dict(f.get("thresholds") or {})
     res = th.pop("resolved", None) or {}
+    per_origin = th.pop("resolved_by_origin", None) or {}
+    pool = th.pop("pool", None)
     t = f.get("type") or f.get("name")
     for k in ("min", "max"):
         th.pop(k, None)
@@ -133,13 +149,19 @@ def threshold_words(f: dict) -> str:
         cut = (f"kept {num(lo)} to {num(hi)}" if lo is not None and hi is not None else
                f"cut at {num(lo if lo is not None else hi)}" if (lo, hi) != (None, None)
                else "")
+        if per_origin:  # one cut per origin
+            cut = ", ".join(f"{o} {_cut_words(b)}" for o, b in per_origin.items()
+                            if _cut_words(b)) or cut
+        where = " over all origins" if pool == "all" else (" per origin" if per_origin else "")
         if th.get("keep_top") is not None:
-            parts = [f"keep best {num(100 * th.pop('keep_top'))} %" + (f" ({cut})" if cut
-                                                                        else "")]
+            k = th.pop("keep_top")
+            share = (", ".join(f"{o} {num(100 * v)} %" for o, v in k.items())
+                     if isinstance(k, dict) else f"{num(100 * k)} %")
+            parts = [f"keep best {share}{where}" + (f" ({cut})" if cut else "")]
         elif th.get("real_percentile") is not None:
             p = th.pop("real_percentile")
-            parts = [f"at least the real pairs' {num(p)}th percentile" + (f" ({cut})" if cut
-                                                                          else "")]
+            parts = [f"at least the real pairs' {num(p)}th percentile{where}" +
+                     (f" ({cut})" if cut else "")]
         elif lo is not None and hi is not None:
             parts = [f"between {num(lo)} and {num(hi)}"]
         elif lo is not None:
@@ -150,7 +172,10 @@ def threshold_words(f: dict) -> str:
             parts = ["scored only, no threshold"]
         th.pop("keep_top", None)
         th.pop("real_percentile", None)
-    if th.get("novelty_weight") is not None:
+    if isinstance(th.get("novelty_weight"), dict):
+        parts.append("quality points per novel word type: " + ", ".join(
+            f"{o} +{num(v)}" for o, v in th.pop("novelty_weight").items()))
+    elif th.get("novelty_weight") is not None:
         parts.append(f"+{num(th.pop('novelty_weight'))} quality point per novel word type")
     if th.get("side"):
         parts.append(f"{th.pop('side')} side")
@@ -327,13 +352,20 @@ def quality_rows(g: dict) -> list[dict]:
         how = METHOD_WORDS.get(c.get("method"), c.get("method") or "-")
         sel = c.get("selected")
         if c.get("method") == "fitted" and sel in cands:
-            s, b = cands[sel], cands.get("rt_chrf", {})
+            # a nested Spearman when there is one: not the number that chose the model
+            s, b = c.get("nested") or cands[sel], cands.get("rt_chrf", {})
             how += (f" '{sel}': out-of-sample Spearman {num(s.get('spearman'))} "
                     f"(90 % interval {_interval(s.get('interval'))}) against round-trip chrF's "
                     f"{num(b.get('spearman'))} ({_interval(b.get('interval'))})")
+        elif c.get("method") == "prior" and "prior" in cands:
+            s, b = cands["prior"], cands.get("rt_chrf", {})
+            how += (f": Spearman on the run's real pairs {num(s.get('spearman'))} (90 % "
+                    f"interval {_interval(s.get('interval'))}) against round-trip chrF's "
+                    f"{num(b.get('spearman'))} ({_interval(b.get('interval'))})")
         elif c.get("method") == "monotone" and "rt_chrf" in cands:
             b = cands["rt_chrf"]
-            how += (f": no richer model beat it out of sample (round-trip chrF Spearman "
+            how += (f": no prior for this origin, or the run's pairs vetoed it (round-trip "
+                    f"chrF Spearman "
                     f"{num(b.get('spearman'))}, 90 % interval {_interval(b.get('interval'))})")
         else:
             how = words(c.get("note")) or how
@@ -508,11 +540,12 @@ def _section_html(g: dict, b64: dict) -> str:
     funnel = st.get("filters") or []
     parts.append(f"<h3 id='{_e(a('funnel'))}'>Filter funnel</h3>" + p("funnel", "filter funnel")
                  + _table(["filter", "what it scores", "direction", "threshold", "seen", "kept",
-                           "removed", "removed %"],
+                           "removed", "removed %", "kept / seen per origin"],
                           [[_e(f["name"]), _e(FILTER_WORDS.get(f.get("type"), f.get("score"))),
                             _e(DIRECTION_WORDS.get(f.get("direction"), f.get("direction"))),
                             _e(threshold_words(f)), _e(num(f["seen"])), _e(num(f["kept"])),
-                            _e(num(f["removed"])), _e(pct(f["removed"], f["seen"]))]
+                            _e(num(f["removed"])), _e(pct(f["removed"], f["seen"])),
+                            _e(origin_counts(f))]
                            for f in funnel], num_cols=(4, 5, 6, 7)))
 
     sc = st.get("scores") or {}
@@ -649,11 +682,12 @@ def _comparison_html(report: dict, b64: dict) -> str:
     rows = []
     for r, g in zip(s, report["languages"]):
         low = bool(banner(g))
-        kept = pct(r["synthetic_kept"], r["candidates"])
+        kept = pct(r["kept"], r["candidates"])
         rows.append([f"<a href='#{_e(g.get('slug', r['lang']))}'>{_e(r['label'])}</a>",
                      _e(r["lang"]), _e(num(r["real_train"])), _e(num(r["candidates"])),
-                     _e(num(r["synthetic_kept"])),
+                     _e(num(r["kept"])),
                      f"<span class='alarm'>{_e(kept)}</span>" if low else _e(kept),
+                     _e(num(r["synthetic_kept"])),
                      _e(num(r["rt_bleu_mean"])), _e(num(r["rt_chrf_mean"])),
                      _e(num(r["quality_mean"])),
                      f"<span class='alarm'>{r['alarms']}</span>" if r["alarms"] else "0",
@@ -661,8 +695,9 @@ def _comparison_html(report: dict, b64: dict) -> str:
                      if r["quality_warnings"] else "0"])
     return ("<h2>Runs compared</h2>" + _table(
         ["run", "language", "real train pairs", "synthetic candidates", "synthetic kept",
-         "kept %", "BLEU (kept, mean)", "chrF (kept, mean)", "quality (kept, mean)",
-         "collapse alarms", "quality warnings"], rows, num_cols=tuple(range(2, 11))) +
+         "kept %", "synthetic in train.jsonl", "BLEU (kept, mean)", "chrF (kept, mean)",
+         "quality (kept, mean)", "collapse alarms", "quality warnings"], rows,
+        num_cols=tuple(range(2, 12))) +
         _img(b64, "comparison", "runs compared"))
 
 
@@ -712,10 +747,10 @@ def render_md(report: dict, models: list[str] = (), title: str | None = None) ->
     if len(runs) > 1:
         out += ["", *_md_table(
             ["run", "language", "real train pairs", "candidates", "synthetic kept", "kept %",
-             "BLEU (kept)", "chrF (kept)", "quality (kept)", "collapse alarms",
-             "quality warnings"],
+             "synthetic in train.jsonl", "BLEU (kept)", "chrF (kept)", "quality (kept)",
+             "collapse alarms", "quality warnings"],
             [[r["label"], r["lang"], num(r["real_train"]), num(r["candidates"]),
-              num(r["synthetic_kept"]), pct(r["synthetic_kept"], r["candidates"]),
+              num(r["kept"]), pct(r["kept"], r["candidates"]), num(r["synthetic_kept"]),
               num(r["rt_bleu_mean"]), num(r["rt_chrf_mean"]), num(r["quality_mean"]),
               r["alarms"], r["quality_warnings"]] for r in report["summary"]])]
     if "comparison" in report["plots"]:
@@ -748,11 +783,12 @@ def render_md(report: dict, models: list[str] = (), title: str | None = None) ->
                 for q in quality_rows(g)]
         out += ["", f"Model: {model_words(g['manifest'].get('model'))}.", ""]
         out += _md_table(["filter", "threshold", "seen", "kept", "removed", "removed %",
-                          "rare target types kept, %"],
+                          "rare target types kept, %", "kept / seen per origin"],
                          [[f["name"], threshold_words(f), num(f["seen"]), num(f["kept"]),
                            num(f["removed"]), pct(f["removed"], f["seen"]),
                            (lambda r: f"{100 * r['before']:.1f} -> {100 * r['after']:.1f}"
-                            if r else "")((f.get("rare_types") or {}).get("target"))]
+                            if r else "")((f.get("rare_types") or {}).get("target")),
+                           origin_counts(f)]
                           for f in st.get("filters") or []])
         train = (st.get("emitted") or {}).get("train") or {}
         out += ["", f"Kept {num(kept)} of {num(seen)} candidates ({pct(kept, seen)}); train.jsonl "

@@ -3,6 +3,7 @@
     data.py     the run's curriculum stages, valid sets and step schedule (pure, no torch)
     scratch.py  the from-scratch baseline: joint sentencepiece + a small Marian model
     watch.py    best checkpoint, early stopping, divergence alarm, curves (pure, no torch)
+    trend.py    the alarm's statistic: per-row rise over the window, bootstrap interval
     trainer.py  the training loop, checkpoints and resume, MODEL_DIR
 
 Rare-word recall comes from ``translate_synth.rarewords`` (shared with ``evaluate``).

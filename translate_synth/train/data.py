@@ -102,6 +102,37 @@ def train_overrides(sets) -> list:
     return out
 
 
+def no_synthetic_valid(run_dir: Path) -> str:
+    """Why a run has no valid_synthetic.jsonl, and the change that gives it one: with no
+    synthetic row kept a run writes none and holding some out changes nothing (the filters must
+    keep rows first); else it was made with curriculum.valid_synthetic=0 (a count holds rows
+    out: a fraction of few rows can round to none). An empty file trains (the alarm abstains)."""
+    try:
+        funnel = json.loads((run_dir / "stats.json").read_text(encoding="utf-8"))["filters"]
+        seen, kept = funnel[0]["seen"], funnel[-1]["kept"]
+        worst = max(funnel, key=lambda f: f["removed"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        seen = kept = worst = None
+    head = (f"{run_dir}: no valid_synthetic.jsonl; train watches the model on it (the "
+            "divergence alarm)")
+    if kept == 0 and not seen:
+        return (f"{head}, but the run made no synthetic candidate: give it monolingual text "
+                "(--target-mono, --source-mono) or real pairs to paraphrase, and rerun "
+                "`translate-synth run`")
+    if kept == 0:
+        name, th = worst["name"], worst.get("thresholds") or {}
+        key = next((k for k in ("min", "max", "keep_top", "real_percentile") if k in th), "min")
+        return (f"{head}, but the run kept no synthetic row ('{name}' removed the most, "
+                f"{worst['removed']} of {seen}, at {key} {th.get(key)}; see the funnel in "
+                f"{run_dir / 'stats.json'}): loosen it from the stored scores, "
+                f"`translate-synth refilter {run_dir} --set filters.{name}.{key}=...`, or "
+                "rerun `translate-synth run` with a better model or more monolingual text")
+    k = 50 if kept is None else max(1, min(500, round(kept * 0.05)))
+    return (f"{head}: hold some of the {'' if kept is None else f'{kept} '}accepted synthetic "
+            f"rows out as a count: `translate-synth refilter {run_dir} --set "
+            f"curriculum.valid_synthetic={k}` (a fraction of few rows can round to none)")
+
+
 def load_run(run_dir: Path, sets=()) -> RunData:
     """The run's resolved config with ``train.*`` overrides, its stages and valid sets."""
     run_dir = Path(run_dir)
@@ -115,9 +146,7 @@ def load_run(run_dir: Path, sets=()) -> RunData:
 
     vs = run_dir / "valid_synthetic.jsonl"
     if not vs.is_file():
-        raise UserError(f"{run_dir}: no valid_synthetic.jsonl (the run held out no synthetic "
-                        "rows): train watches the model on it; add it with `translate-synth "
-                        f"refilter {run_dir} --set curriculum.valid_synthetic=0.05`")
+        raise UserError(no_synthetic_valid(run_dir))
     shas = {}
 
     def read(name: str) -> list[dict]:
@@ -157,12 +186,9 @@ def load_run(run_dir: Path, sets=()) -> RunData:
     if not valid:
         raise UserError(f"{run_dir}/valid.jsonl has no rows: train chooses its best checkpoint "
                         "on the real valid set; rerun `translate-synth run` with split.valid > 0")
+    # may be empty (no accepted row shares no side with training rows): then the divergence
+    # alarm cannot judge, and says so at every evaluation
     valid_syn = [pair(r, cur.tag_bt) for r in read("valid_synthetic.jsonl")]
-    if not valid_syn:
-        raise UserError(f"{vs}: no rows (the run accepted no synthetic row to hold out); "
-                        "train watches the model on it: `translate-synth refilter "
-                        f"{run_dir} --set curriculum.valid_synthetic=0.05` after loosening "
-                        "the filters, or rerun with more data")
     flat = read("train.jsonl") if (run_dir / "train.jsonl").is_file() else \
         [r for s in stages for r in ({"source": a, "target": b, "origin": o}
                                      for (a, b), o in zip(s.pairs, s.origins))]

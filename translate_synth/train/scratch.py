@@ -52,9 +52,12 @@ def train_spm(texts, vocab_size: int, seed: int, user_symbols=()) -> bytes:
     return buf.getvalue()
 
 
-def build_scratch(out: Path, texts, shape, seed: int, tag_bt: bool = False) -> dict:
+def build_scratch(out: Path, texts, shape, seed: int, tag_bt: bool = False,
+                  spm_model: bytes | None = None) -> dict:
     """Write a tokenizer and a randomly initialised Marian model of ``shape`` into ``out``;
-    return {"vocab_size": {"asked", "used"}, "parameters": n}."""
+    return {"vocab_size": {"asked", "used"}, "parameters": n}. ``spm_model``: a sentencepiece
+    model to use as it is (``ablate`` shares one between conditions) instead of learning one
+    from ``texts``."""
     import sentencepiece as spm
     import torch
     import transformers
@@ -64,7 +67,8 @@ def build_scratch(out: Path, texts, shape, seed: int, tag_bt: bool = False) -> d
     transformers.utils.logging.disable_progress_bar()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    model_bytes = train_spm(texts, shape.vocab_size, seed, [BT_TAG] if tag_bt else ())
+    model_bytes = spm_model if spm_model is not None else \
+        train_spm(texts, shape.vocab_size, seed, [BT_TAG] if tag_bt else ())
     (out / "source.spm").write_bytes(model_bytes)
     (out / "target.spm").write_bytes(model_bytes)
     sp = spm.SentencePieceProcessor(model_proto=model_bytes)

@@ -38,12 +38,17 @@ from translate_synth.emit import AtomicJsonl, write_bytes, write_json
 from translate_synth.errors import Interrupted, UserError
 from translate_synth.faults import checkpoint as fault_point
 from translate_synth.train.data import RunData, StageStream, allocate_steps, load_run
-from translate_synth.train.watch import Watch, plot_curves
+from translate_synth.train.trend import sentence_chrf
+from translate_synth.train.watch import Watch, alarm_text, plot_curves
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: resolved device and precision in the identity; trainer.pt loads
+                   # with weights_only=True
 SCRATCH_LR, FINETUNE_LR = 5e-4, 5e-5
 BETAS, EPS = (0.9, 0.98), 1e-8
 CKPT_ONLY = ("optimizer.pt", "trainer.pt", "state.json", "train_log.jsonl")
+# what train takes from the run's config whatever the model (train.json model.settings)
+FROM_RUN = ("lang", "source_lang", "codes", "source_codes", "model.target_token", "curriculum",
+            "scoring.bleu_tokenize", "scoring.lowercase", "collapse.rare_k", "train")
 
 
 class TrainInterrupted(Interrupted):
@@ -63,6 +68,21 @@ def lr_at(step: int, base: float, warmup: int) -> float:
     if warmup <= 0:
         return base
     return base * min(step / warmup, math.sqrt(warmup / max(step, 1)))
+
+
+def restore_rng(torch, rng: dict, log) -> None:
+    """The RNG states of a checkpoint: the CPU one, and the CUDA one of each GPU that is both
+    saved and visible now (``set_rng_state_all`` fails when fewer GPUs are visible than were
+    saved); a mismatch is said, not fatal."""
+    torch.set_rng_state(rng["cpu"])
+    saved = list(rng.get("cuda") or [])
+    visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    for i in range(min(len(saved), visible)):
+        torch.cuda.set_rng_state(saved[i], i)
+    if saved and len(saved) != visible:
+        log(f"train: the checkpoint has the CUDA RNG state of {len(saved)} GPU(s), "
+            f"{visible} visible now: restored {min(len(saved), visible)} (dropout masks on the "
+            "others differ from an uninterrupted run)")
 
 
 def corpus_metrics(hyps: list[str], refs: list[str], scoring) -> tuple[dict, dict]:
@@ -168,7 +188,8 @@ class _Comet:
 
 class Trainer:
     def __init__(self, data: RunData, model_spec: str, out: Path, resume: bool,
-                 stop_on_divergence: bool, track: str | None, log):
+                 stop_on_divergence: bool, track: str | None, log,
+                 scratch_vocab: Path | None = None):
         import torch
 
         self.torch = torch
@@ -176,13 +197,28 @@ class Trainer:
         self.model_spec, self.out, self.log = model_spec, Path(out), log
         self.stop_on_divergence = stop_on_divergence
         self.scratch = model_spec == "scratch"
+        # a sentencepiece model given (ablate: one vocabulary for every condition) or None
+        self.scratch_vocab = Path(scratch_vocab) if scratch_vocab and self.scratch else None
         self.seed = self.t.seed if self.t.seed is not None else self.cfg.seed
         self.ckpts = _Ckpts(self.out / "checkpoints")
         self.track = track if track is not None else self.cfg.tracking
+        from translate_synth.backends.hf import pick_device
+
+        # the device resolved (never `auto`): a checkpoint resumes only on the same kind of
+        # device; the resolved precision joins the identity once the model is loaded (_load)
+        self.device_resolved = pick_device(self.t.device)
         self.identity = {"version": STATE_VERSION, "run": str(data.run_dir.resolve()),
                          "data": data.shas, "model": model_spec,
                          "direction": f"{data.src}-{data.tgt}",
-                         "train": self.t.model_dump(mode="json", exclude={"keep_checkpoints"})}
+                         # device and precision as resolved (below), not as asked: `auto` on
+                         # a GPU and `cuda` there are the same training
+                         "train": self.t.model_dump(mode="json", exclude={
+                             "keep_checkpoints", "device", "precision"}),
+                         "device": _device_kind(self.device_resolved)}
+        if self.scratch_vocab is not None:
+            from translate_synth.emit import file_sha256
+
+            self.identity["scratch_vocab"] = file_sha256(self.scratch_vocab)
         self._check_out(resume)
 
     # ------------------------------------------------------------ output dir
@@ -208,6 +244,15 @@ class Trainer:
             old = state.get("identity", {})
             from translate_synth.tracking import _flatten
 
+            self.resume_identity = old
+            if old.get("version") == STATE_VERSION and old.get("device") and \
+                    old["device"] != self.identity["device"]:
+                raise UserError(
+                    f"--resume: the checkpoint at step {state['step']} trained on "
+                    f"{old['device']} ({old.get('precision')}) and this one would train on "
+                    f"{self.device_resolved}: a resumed training repeats the same one; resume it "
+                    f"where {old['device']} is (--set train.device={old['device']}), or start "
+                    "afresh in another --out")
             changed = [k for k in self.identity if old.get(k) != self.identity[k]]
             if "train" in changed:
                 was, now = _flatten(old.get("train", {})), _flatten(self.identity["train"])
@@ -219,15 +264,22 @@ class Trainer:
                                 "one): give the same run, --model and settings, or another --out")
 
     # ------------------------------------------------------------ model and data
-    def _translator(self, model_dir: str):
+    def _translator(self, model_dir: str, same_model: bool = False):
+        """The transformers backend for ``model_dir``: languages and codes from the run; model
+        settings (revision, trust_remote_code) from the run only when the model trained is
+        the run's own synthesis model, else the defaults (never another model's)."""
         from translate_synth.backends.hf import TransformersTranslator
         from translate_synth.config import build_config
 
         raw = self.cfg.model_dump(mode="json")
         raw.pop("output", None)
-        raw["model"] = {**raw["model"], "backend": "transformers", "id": str(model_dir),
-                        "ids": {}, "family": self.t.family, "device": self.t.device,
-                        "dtype": "float32"}
+        run_model = raw["model"]
+        raw["model"] = {**run_model, "backend": "transformers", "id": str(model_dir),
+                        "ids": {}, "family": self.t.family, "device": self.device_resolved,
+                        "dtype": "float32", "target_token": run_model.get("target_token", False),
+                        "revision": run_model.get("revision") if same_model else None,
+                        "trust_remote_code": bool(run_model.get("trust_remote_code"))
+                        if same_model else False}
         raw["cache"] = {"enabled": False}
         return TransformersTranslator(build_config(raw, "<train>"))
 
@@ -243,19 +295,38 @@ class Trainer:
             src_dir = self.out / "checkpoints" / "init"
             if src_dir.exists():
                 shutil.rmtree(src_dir)
-            self.log(f"train: sentencepiece ({self.t.scratch.vocab_size:,} pieces asked) on "
-                     f"{len(d.train_texts):,} sentences, Marian {self.t.scratch.layers}+"
-                     f"{self.t.scratch.layers} layers, d_model {self.t.scratch.d_model}")
+            given = self.scratch_vocab
+            self.log("train: " + (f"sentencepiece model {given}" if given else
+                                  f"sentencepiece ({self.t.scratch.vocab_size:,} pieces asked) "
+                                  f"on {len(d.train_texts):,} sentences") +
+                     f", Marian {self.t.scratch.layers}+{self.t.scratch.layers} layers, "
+                     f"d_model {self.t.scratch.d_model}")
             info = build_scratch(src_dir, d.train_texts, self.t.scratch, self.seed,
-                                 tag_bt=self.cfg.curriculum.tag_bt and not self.t.reverse)
+                                 tag_bt=self.cfg.curriculum.tag_bt and not self.t.reverse,
+                                 spm_model=given.read_bytes() if given else None)
+            if given:
+                info["vocabulary"] = str(given)
             self.model_info.update(info)
         else:
             src_dir = self.model_spec
         if self.resume_from is not None:
             state = json.loads((src_dir / "state.json").read_text(encoding="utf-8"))
             self.model_info = state["model_info"]
-        self.tr = self._translator(str(src_dir))
-        self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
+        same = self.model_spec in ({self.cfg.model.id, *self.cfg.model.ids.values()} - {None})
+        self.tr = self._translator(str(src_dir), same_model=same)
+        m = self.tr.mcfg
+        if self.resume_from is None:
+            self.model_info["settings"] = {
+                "from_run": list(FROM_RUN), "revision": m.revision,
+                "trust_remote_code": m.trust_remote_code,
+                "model_settings_from": "the run (the run's own model)" if same else
+                "defaults (not the run's synthesis model's)"}
+            self.log(f"train: from the run: languages {d.src}->{d.tgt}, language codes, "
+                     f"curriculum, valid sets, BLEU tokenisation; from the model: revision "
+                     f"{m.revision or 'default'}, remote code "
+                     f"{'trusted' if m.trust_remote_code else 'not trusted'}")
+        with progress.step(f"train: loading {src_dir}", log_fn=self.log):
+            self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
         mid = self.tr.model_id(d.src, d.tgt)
         self.family = self.tr._family[mid]
         if self.family in ("nllb", "m2m100", "mbart50"):
@@ -284,14 +355,18 @@ class Trainer:
         if self.family == "madlad":  # relative positions: no table to overrun
             max_pos = 10 ** 6
         self.max_len = min(self.t.max_len, max_pos)
-        prec = self.t.precision
-        if not self.device.startswith("cuda"):
-            if prec in ("bf16", "fp16"):
-                raise UserError(f"train.precision={prec} needs a CUDA device (this one trains on "
-                                f"{self.device}): use auto or fp32")
-            prec = "fp32"
-        elif prec == "auto":
-            prec = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        from translate_synth.precision import train_precision
+
+        cuda = self.device.startswith("cuda")
+        prec = train_precision(self.t.precision, self.device, self.model.config.model_type,
+                               cuda and torch.cuda.is_bf16_supported(), self.family)
+        old = getattr(self, "resume_identity", None) or {}
+        if self.resume_from is not None and old.get("precision") not in (None, prec):
+            raise UserError(f"--resume: the checkpoint trained in {old['precision']} and this "
+                            f"{self.device} would train in {prec}: resume it where "
+                            f"{old['precision']} is available (train.precision), or start "
+                            "afresh in another --out")
+        self.identity["precision"] = prec
         self.precision = prec
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(prec)
         self.scaler = torch.amp.GradScaler("cuda") if prec == "fp16" else None
@@ -406,10 +481,17 @@ class Trainer:
 
         t = self.t
         self.model.eval()
-        dec = Decoding(beam_size=t.eval_beam, max_new_tokens=t.eval_max_new_tokens,
-                       batch_size=64, max_tokens=max(t.max_tokens, 16))
-        out, sigs = {}, {}
+        out, sigs, rows = {}, {}, {}
         for name, (pairs, s_ids, t_ids) in self.evalsets.items():
+            if not pairs:  # an empty valid_synthetic.jsonl: nothing to score
+                out[name], rows[name] = {"rows": 0, "loss": None, "bleu": None, "chrf": None,
+                                         "sentence_chrf": None}, []
+                continue
+            # an untrained model decodes to the length limit: bound it by the set's longest
+            # source (2x + 16 tokens, as fairseq's max_len_a/b do) so early evaluations are cheap
+            cap = 2 * max(len(x) for x in s_ids) + 16
+            dec = Decoding(beam_size=t.eval_beam, max_new_tokens=min(t.eval_max_new_tokens, cap),
+                           batch_size=64, max_tokens=max(t.max_tokens, 16))
             tot, ntok = 0.0, 0
             lengths = np.array([max(len(a), len(b)) for a, b in zip(s_ids, t_ids)])
             from translate_synth.backends.batching import token_batches
@@ -427,13 +509,15 @@ class Trainer:
             hyps = [h[0] if h else "" for h in got]
             refs = [g for _, g in pairs]
             scores, sigs = corpus_metrics(hyps, refs, self.cfg.scoring)
-            res = {"rows": len(pairs), "loss": round(tot / max(ntok, 1), 5), **scores}
+            rows[name] = sentence_chrf(hyps, refs, self.cfg.scoring.lowercase)
+            res = {"rows": len(pairs), "loss": round(tot / max(ntok, 1), 5), **scores,
+                   "sentence_chrf": round(float(np.mean(rows[name])), 4) if rows[name] else None}
             if name == "real":
                 res["rare_words"] = rare_word_recall(hyps, refs, self.counts, self.rare_k)
             out[name] = res
         self.signatures = sigs
         self.model.train()
-        return out
+        return {**out, "rows": rows}
 
     # ------------------------------------------------------------ checkpoints
     def _state(self, step: int, pos: tuple[int, int], stopped: str | None) -> dict:
@@ -469,11 +553,12 @@ class Trainer:
         torch = self.torch
         d = self.resume_from
         state = json.loads((d / "state.json").read_text(encoding="utf-8"))
-        self.opt.load_state_dict(torch.load(d / "optimizer.pt", weights_only=True))
-        rng = torch.load(d / "trainer.pt", weights_only=False)
-        torch.set_rng_state(rng["cpu"])
-        if rng["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
+        # tensors onto this device (a checkpoint saved on cuda:1 loads on cuda:0); nothing
+        # but tensors and plain containers is unpickled (weights_only)
+        self.opt.load_state_dict(torch.load(d / "optimizer.pt", map_location=self.device,
+                                            weights_only=True))
+        rng = torch.load(d / "trainer.pt", map_location="cpu", weights_only=True)
+        restore_rng(torch, rng, self.log)
         if self.scaler is not None and rng.get("scaler"):
             self.scaler.load_state_dict(rng["scaler"])
         with open(d / "train_log.jsonl", encoding="utf-8") as fh:
@@ -495,7 +580,8 @@ class Trainer:
                                      lr=self.lr, betas=BETAS, eps=EPS)
         div = t.divergence
         wkw = dict(select=t.select, patience=t.patience, delta=div.delta, window=div.window,
-                   real_delta=div.real_delta)
+                   real_delta=div.real_delta, min_rows=div.min_rows, bootstrap=div.bootstrap,
+                   confidence=div.confidence, seed=self.seed)
         self.entries: list[dict] = []
         self.window = {"loss": 0.0, "steps": 0, "tokens": 0, "rows": 0}
         self.since_eval = {"loss": 0.0, "steps": 0}
@@ -517,6 +603,9 @@ class Trainer:
         else:
             self.watch = Watch(**wkw)
             step, si0, done0, stopped = 0, 0, 0, None
+        why = self.watch.cannot_judge(*(len(self.evalsets[k][0]) for k in ("real", "synthetic")))
+        if why:
+            self.log(f"train: divergence alarm: {why}; every evaluation will say so")
         t0 = time.perf_counter()
         self.elapsed = lambda: round(elapsed0 + time.perf_counter() - t0, 2)
         self.comet = None
@@ -531,8 +620,8 @@ class Trainer:
         start_eval = t.eval_at_start if t.eval_at_start is not None else not self.scratch
         if self.resume_from is None and start_eval:
             self._eval_and_checkpoint(0, d.stages[0].name, (0, 0), stage_done=False)
-        bar = progress.bar("train", total=self.total, unit="steps")
-        bar.update(step)
+        bar = progress.bar("train", total=self.total, unit="steps", initial=step,
+                           log_fn=self.log)
         interrupted = [False]
         old_handler = None
 
@@ -618,7 +707,7 @@ class Trainer:
                              rate: float | None = None, last_stage: bool = False) -> dict:
         te = time.perf_counter()
         ev = self._evaluate()
-        res = self.watch.update(step, stage, ev["real"], ev["synthetic"])
+        res = self.watch.update(step, stage, ev["real"], ev["synthetic"], ev["rows"])
         stop = None
         if step and res["alarm"] and self.stop_on_divergence:
             stop = "divergence"
@@ -629,7 +718,7 @@ class Trainer:
                  "lr": lr_at(step, self.lr, self.warmup) if step else 0.0,
                  "train_loss": round(se["loss"] / se["steps"], 5) if se["steps"] else None,
                  "real": ev["real"], "synthetic": ev["synthetic"], "best": res["best"],
-                 "alarm": res["alarm"] is not None,
+                 "alarm": res["alarm"] is not None, "divergence": res["divergence"],
                  "time": {"elapsed_s": self.elapsed(), "eval_s": round(time.perf_counter() - te, 2),
                           "steps_per_s": round(rate, 4) if rate else None}}
         self.entries.append(entry)
@@ -638,15 +727,18 @@ class Trainer:
             self.comet.log(entry)
         r, s = ev["real"], ev["synthetic"]
         rec = {k: (v or {}).get("recall") for k, v in r["rare_words"].items()}
+        syn_chrf = "-" if s["chrf"] is None else f"{s['chrf']:.1f}"
         recall = " / ".join(f"{k} {'-' if rec.get(k) is None else f'{rec[k]:.2f}'}"
                             for k in ("rare", "unseen", "frequent"))
         self.log(f"train: step {step:,} ({stage}): real chrF {r['chrf']:.1f} BLEU {r['bleu']:.1f} "
                  f"loss {r['loss']:.3f}{' (best)' if res['best'] else ''}; synthetic chrF "
-                 f"{s['chrf']:.1f}; word recall {recall}"
-                 + (f"; DIVERGENCE: synthetic chrF +{res['alarm']['synthetic_chrf_rise']:.1f} "
-                    f"over {res['alarm']['window']} evaluations, best real "
-                    f"+{res['alarm']['real_best_chrf_rise']:.1f}" if res["alarm"] else ""))
+                 f"{syn_chrf}; word recall {recall}"
+                 + (f"; DIVERGENCE: {alarm_text(res['alarm'])}" if res["alarm"] else
+                    f"; divergence: {res['divergence']}" if res["divergence"] and
+                    res["divergence"].startswith("cannot") else ""))
         finished = stage_done or stop is not None
+        if stop == "patience":  # in the checkpoint below, so a resume from it knows
+            self.stage_log.setdefault(stage, {})["stopped_early"] = True
         if finished:
             self.watch.new_stage()
         npos = (pos[0] + 1, 0) if finished else pos
@@ -701,6 +793,7 @@ class Trainer:
             "best": {"step": best["step"], "stage": best["stage"], "select": best["select"],
                      "real": best["real"], "synthetic": best["synthetic"]} if best else None,
             "final": evals[-1] if evals else None, "alarms": self.watch.alarms,
+            "divergence": self.watch.summary(),
             "evaluations": len(evals), "signatures": self.signatures,
             "valid_rows": {k: len(v[0]) for k, v in self.evalsets.items()},
             "rare_k": self.rare_k, "resumed_at": self.resumed_at,
@@ -719,6 +812,11 @@ class Trainer:
         return summary
 
 
+def _device_kind(device: str) -> str:
+    """cpu or cuda (a checkpoint moves between GPUs freely, not between kinds)."""
+    return "cuda" if str(device).startswith("cuda") else str(device)
+
+
 class _nullcontext:
     def __enter__(self):
         return self
@@ -729,7 +827,7 @@ class _nullcontext:
 
 def train_model(run_dir: Path, model: str, out: Path, sets=(), resume: bool = False,
                 stop_on_divergence: bool = False, track: str | None = None,
-                log=progress.log) -> dict:
+                log=progress.log, scratch_vocab: Path | None = None) -> dict:
     """Train on ``run_dir``'s curriculum into ``out``; return the ``train.json`` summary.
 
     ``model`` is a hub id, a local model directory or ``scratch``; ``sets`` are ``train.*``
@@ -741,4 +839,5 @@ def train_model(run_dir: Path, model: str, out: Path, sets=(), resume: bool = Fa
     if out.resolve() == data.run_dir.resolve() or data.run_dir.resolve() in out.resolve().parents:
         raise UserError(f"--out {out} is inside the run directory {data.run_dir}: the run owns "
                         "that directory; write the model elsewhere")
-    return Trainer(data, model, out, resume, stop_on_divergence, track, log).run()
+    return Trainer(data, model, out, resume, stop_on_divergence, track, log,
+                   scratch_vocab).run()

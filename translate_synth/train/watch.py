@@ -6,24 +6,30 @@ Only the real set decides: the best checkpoint and early stopping use real-valid
 better at reproducing the synthetic text while it stops getting better on real text is learning
 the synthesis model's habits, not the language.
 
-**Divergence alarm.** At an evaluation, with ``K = train.divergence.window`` evaluations before
-it: the synthetic-valid chrF rose by at least ``delta`` since K evaluations ago, while the best
-real-valid chrF so far rose by less than ``real_delta``. Defaults: ``delta`` 2.0, ``K`` 3,
-``real_delta`` 0.5 chrF. Why: corpus chrF on a few hundred sentences moves by a few tenths
-between two checkpoints of a model that has stopped learning (sampling noise of the set and of
-training), so a rise of 2 points over 3 evaluations is a trend, not noise, and a best-so-far that
-moved by under half a point has not moved; three evaluations (1,500 steps at the default
-``eval_every``) ask for a sustained trend, not one lucky checkpoint. The alarm is recorded (step,
-stage, both rises and both curves over the window) in ``train.json`` and on the evaluation's log
-line; ``--stop-on-divergence`` ends training there (the best real checkpoint is still the one
-written).
+**Divergence alarm** (``train.divergence.*``). Every evaluation scores each row of both valid
+sets (sentence chrF, ``trend.py``). At an evaluation with ``K = window`` evaluations before it,
+the alarm reads the trend over those ``K + 1`` evaluations: each set's *rise* (the least-squares
+line through its per-row scores, gained over the window, averaged over rows) and the *gap* rise
+(synthetic minus real), each with a bootstrap interval over the rows (``bootstrap`` resamples,
+``confidence``). It fires when all three hold: the gap's interval lies above zero (the
+synthetic set pulls away, beyond what resampling the rows explains); the synthetic set rose by
+at least ``delta`` (an effect worth a warning); the real set's rise is not shown to reach
+``real_delta`` (its interval starts below it: real text has stopped improving). The first two
+must also hold with any one evaluation of the window left out (``robust``): a trend that no
+single lucky evaluation makes. Below ``min_rows`` rows in either set it does not judge: the
+evaluation says "cannot judge" and the run counts those evaluations (``train.json``
+``divergence``). Defaults and why: README, Training on what it emits; measured by
+``eval/divergence.py`` (``eval/divergence.md``).
 """
 
 from __future__ import annotations
 
 import io
 
-WINDOW_FIELDS = ("step", "stage", "real_chrf", "real_best_chrf", "synthetic_chrf")
+from translate_synth.train.trend import trend
+
+WINDOW_FIELDS = ("step", "stage", "real_chrf", "real_best_chrf", "synthetic_chrf",
+                 "real_sentence_chrf", "synthetic_sentence_chrf")
 
 
 class Watch:
@@ -31,25 +37,39 @@ class Watch:
     through a checkpoint."""
 
     def __init__(self, select: str = "chrf", patience: int = 5, delta: float = 2.0,
-                 window: int = 3, real_delta: float = 0.5):
+                 window: int = 3, real_delta: float = 0.5, min_rows: int = 50,
+                 bootstrap: int = 1000, confidence: float = 0.95, seed: int = 0):
         self.select, self.patience = select, patience
         self.delta, self.window, self.real_delta = delta, window, real_delta
+        self.min_rows, self.bootstrap, self.confidence = min_rows, bootstrap, confidence
+        self.seed = seed
         self.history: list[dict] = []
         self.best: dict | None = None
         self.stale = 0  # evaluations in this stage without a better real score
         self.alarms: list[dict] = []
+        self.judged = 0  # evaluations the alarm judged (a full window, big enough sets)
+        self.abstained = 0  # ... and those it could not judge (a set under min_rows rows)
 
     @staticmethod
     def value(select: str, real: dict) -> float:
         """Higher is better: the score, or minus the loss."""
         return -real["loss"] if select == "loss" else real[select]
 
-    def update(self, step: int, stage: str, real: dict, synthetic: dict) -> dict:
-        """Record one evaluation; return {"best": bool, "alarm": dict or None,
-        "stop_stage": bool}."""
+    def update(self, step: int, stage: str, real: dict, synthetic: dict,
+               rows: dict | None = None) -> dict:
+        """Record one evaluation; ``rows``: {"real": [...], "synthetic": [...]}, each row's
+        sentence chrF. Return {"best": bool, "alarm": dict or None, "divergence": "alarm",
+        "clear", "cannot judge: ..." or None (window not full yet), "stop_stage": bool}."""
         best_chrf = max([h["real_chrf"] for h in self.history] + [real["chrf"]])
+        rows = rows or {}
+        mean = {k: round(sum(v) / len(v), 4) if v else None for k, v in rows.items()}
         self.history.append({"step": step, "stage": stage, "real_chrf": real["chrf"],
-                             "real_best_chrf": best_chrf, "synthetic_chrf": synthetic["chrf"]})
+                             "real_best_chrf": best_chrf, "synthetic_chrf": synthetic["chrf"],
+                             "real_sentence_chrf": mean.get("real"),
+                             "synthetic_sentence_chrf": mean.get("synthetic"),
+                             "rows": {k: list(v) for k, v in rows.items()}})
+        for old in self.history[:-1 - self.window]:  # per-row scores: only the window's
+            old.pop("rows", None)
         v = self.value(self.select, real)
         is_best = self.best is None or v > self.best["value"]
         if is_best:
@@ -58,40 +78,86 @@ class Watch:
             self.stale = 0
         else:
             self.stale += 1
-        alarm = self._divergence()
+        verdict, alarm = self._divergence()
         if alarm:
             self.alarms.append(alarm)
-        return {"best": is_best, "alarm": alarm,
+        return {"best": is_best, "alarm": alarm, "divergence": verdict,
                 "stop_stage": bool(self.patience) and self.stale >= self.patience}
 
-    def _divergence(self) -> dict | None:
+    def cannot_judge(self, n_real: int, n_synthetic: int) -> str | None:
+        """Why the alarm cannot judge sets of these sizes, or None."""
+        small = [f"{name} {n} rows" for name, n in (("real valid", n_real),
+                                                   ("synthetic valid", n_synthetic))
+                 if n < self.min_rows]
+        if small:
+            return (f"cannot judge: {', '.join(small)} (< train.divergence.min_rows "
+                    f"{self.min_rows})")
+        return None
+
+    def _divergence(self) -> tuple[str | None, dict | None]:
         h = self.history
         if len(h) <= self.window:
-            return None
-        a, b = h[-1 - self.window], h[-1]
-        syn_rise = b["synthetic_chrf"] - a["synthetic_chrf"]
-        real_rise = b["real_best_chrf"] - a["real_best_chrf"]
-        if syn_rise >= self.delta and real_rise < self.real_delta:
-            return {"step": b["step"], "stage": b["stage"],
-                    "synthetic_chrf_rise": round(syn_rise, 4),
-                    "real_best_chrf_rise": round(real_rise, 4),
-                    "delta": self.delta, "window": self.window, "real_delta": self.real_delta,
-                    "curves": [{k: e[k] for k in WINDOW_FIELDS} for e in h[-1 - self.window:]]}
-        return None
+            return None, None
+        win = h[-1 - self.window:]
+        if any("rows" not in e or set(e["rows"]) != {"real", "synthetic"} for e in win):
+            return None, None
+        n_real, n_syn = len(win[-1]["rows"]["real"]), len(win[-1]["rows"]["synthetic"])
+        why = self.cannot_judge(n_real, n_syn)
+        if why or any(len(e["rows"]["real"]) != n_real or
+                      len(e["rows"]["synthetic"]) != n_syn for e in win):
+            self.abstained += 1
+            return why or "cannot judge: the valid sets changed size", None
+        self.judged += 1
+        b = win[-1]
+        t = trend([e["rows"]["real"] for e in win], [e["rows"]["synthetic"] for e in win],
+                  self.bootstrap, self.confidence, [self.seed, b["step"], len(h)])
+        rb = t["robust"]
+        if rb["gap_rise_ci_low"] > 0 and rb["synthetic_rise"] >= self.delta and \
+                t["real_rise_ci"][0] < self.real_delta:
+            return "alarm", {"step": b["step"], "stage": b["stage"], **t,
+                             "rows": {"real": n_real, "synthetic": n_syn},
+                             "delta": self.delta, "window": self.window,
+                             "real_delta": self.real_delta, "confidence": self.confidence,
+                             "curves": [{k: e[k] for k in WINDOW_FIELDS} for e in win]}
+        return "clear", None
+
+    def summary(self) -> dict:
+        """What the alarm did over the whole training (train.json ``divergence``)."""
+        return {"judged": self.judged, "abstained": self.abstained, "alarms": len(self.alarms),
+                "min_rows": self.min_rows, "window": self.window, "delta": self.delta,
+                "real_delta": self.real_delta, "bootstrap": self.bootstrap,
+                "confidence": self.confidence}
 
     def new_stage(self) -> None:
         self.stale = 0
 
     def state(self) -> dict:
         return {"history": self.history, "best": self.best, "stale": self.stale,
-                "alarms": self.alarms}
+                "alarms": self.alarms, "judged": self.judged, "abstained": self.abstained}
 
     @classmethod
     def from_state(cls, state: dict, **kw) -> "Watch":
         w = cls(**kw)
         w.history, w.best = state["history"], state["best"]
         w.stale, w.alarms = state["stale"], state["alarms"]
+        w.judged, w.abstained = state.get("judged", 0), state.get("abstained", 0)
         return w
+
+
+def alarm_text(a: dict) -> str:
+    """One line for an alarm (log and error message)."""
+    lo, hi = a["gap_rise_ci"]
+    return (f"synthetic valid sentence chrF {a['synthetic_rise']:+.1f} over {a['window']} "
+            f"evaluations, real {a['real_rise']:+.1f}; gap {a['gap_rise']:+.1f} "
+            f"({100 * a['confidence']:.0f} % interval {lo:+.1f} to {hi:+.1f}; "
+            f"{a['rows']['synthetic']} and {a['rows']['real']} rows)")
+
+
+def div_note(d: dict) -> str:
+    """How often the alarm judged and abstained (train.json ``divergence``)."""
+    return (f"judged at {d['judged']} evaluations, could not judge at {d['abstained']}"
+            + (f": a valid set under train.divergence.min_rows {d['min_rows']} rows"
+               if d["abstained"] else ""))
 
 
 def plot_curves(evals: list[dict], alarms: list[dict], best_step: int | None,
@@ -107,7 +173,8 @@ def plot_curves(evals: list[dict], alarms: list[dict], best_step: int | None,
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
     ax1.plot(steps, [e["real"]["chrf"] for e in evals], "o-", color="tab:blue",
              label="real valid chrF")
-    ax1.plot(steps, [e["synthetic"]["chrf"] for e in evals], "s--", color="tab:orange",
+    ax1.plot(steps, [float("nan") if e["synthetic"]["chrf"] is None else e["synthetic"]["chrf"]
+                     for e in evals], "s--", color="tab:orange",
              label="synthetic valid chrF")
     best = [e for e in evals if e["step"] == best_step]
     if best:
