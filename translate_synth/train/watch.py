@@ -200,7 +200,8 @@ def plot_curves(evals: list[dict], alarms: list[dict], best_step: int | None,
     ax2.set_ylabel("recall (real valid)")
     ax2.set_xlabel("step")
     ax2.set_ylim(-0.02, 1.02)
-    ax2.legend(fontsize=8, loc="lower right")
+    if ax2.get_legend_handles_labels()[0]:  # no recall line when no evaluation had one
+        ax2.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
