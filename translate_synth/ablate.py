@@ -35,6 +35,7 @@ from translate_synth import progress
 from translate_synth.emit import AtomicJsonl, read_jsonl, write_bytes, write_json
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint as fault_point
+from translate_synth.rundir import check_out_outside
 
 CONDITIONS = ("real", "hybrid", "unfiltered", "synthetic")
 FORMAT = 1
@@ -205,12 +206,7 @@ def _precheck(run_dir: Path, conditions: list[str]) -> None:
 
 
 def _check_out(out: Path, run_dir: Path, identity: dict, conditions: list[str]) -> None:
-    o, r = out.resolve(), run_dir.resolve()
-    if o == r or r in o.parents:
-        raise UserError(f"--out {out}: inside the run directory {run_dir}; ablate never writes "
-                        "there: give another directory")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a directory")
+    check_out_outside(out, run_dir, "ablate")
     _precheck(run_dir, conditions)  # before anything is written
     idf = out / "ablate.identity.json"
     if idf.is_file():

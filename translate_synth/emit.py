@@ -11,7 +11,6 @@ run is unfinished).
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import os

@@ -36,7 +36,7 @@ from typing import Callable
 from translate_synth.config import Config, build_config
 from translate_synth.errors import UserError
 from translate_synth.rarewords import rare_word_recall, train_counts
-from translate_synth.rundir import read_manifest as load_run
+from translate_synth.rundir import check_out_outside, read_manifest as load_run
 
 EVAL_FORMAT = 1
 METRICS = ("bleu", "chrf", "chrf++")
@@ -562,12 +562,7 @@ def _version() -> str:
 
 
 def _check_out(out: Path, run_dir: Path) -> None:
-    o, r = out.resolve(), run_dir.resolve()
-    if o == r or r in o.parents:
-        raise UserError(f"--out {out}: inside the run directory {run_dir}; evaluate never "
-                        "writes there: give another directory")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a directory")
+    check_out_outside(out, run_dir, "evaluate")
     if (out / "manifest.json").exists() or (out / "stats.json").exists():
         raise UserError(f"--out {out}: holds a run (manifest.json); give an empty or "
                         "evaluation directory")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field

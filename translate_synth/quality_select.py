@@ -21,7 +21,7 @@ import numpy as np
 
 from translate_synth.quality import (BASELINE, BOOTSTRAP, CANDIDATES, FEATURES, FOLDS,
                                      IDENTITY, LEVEL,
-                                     MIN_PAIRS, PRIOR, PRIOR_MIN_PAIRS, bootstrap, fit,
+                                     MIN_PAIRS, PRIOR_MIN_PAIRS, bootstrap, fit,
                                      monotone_map, oof_predictions, predict_raw, spearman, usable,
                                      _g, _rho)
 
@@ -83,7 +83,7 @@ def _choose(X, y, seed, prior, rich, n_boot, repeats=None,
     yv = np.asarray(y, dtype=float)
     rt = np.array([x.get("rt_chrf") or 0.0 for x in X], dtype=float)
     preds = {BASELINE: rt}
-    base, base_w, base_score = BASELINE, monotone_map(list(rt), y), rt
+    base, base_w = BASELINE, monotone_map(list(rt), y)
     if prior:
         p, stats = prior_score(X, prior)
         if len(stats) > 1:
@@ -97,7 +97,7 @@ def _choose(X, y, seed, prior, rich, n_boot, repeats=None,
         w = prior_weights(X, y, prior)
         cands["prior"]["vetoed"] = veto
         if not veto and w is not None:
-            base, base_w, base_score = "prior", w, preds["prior"]
+            base, base_w = "prior", w
     key = "diff_vs_" + base
     better = {k: c[key]["mean"] for k, c in cands.items()
               if allow_rich and k in rich and c[key]["interval"][0] > 0}

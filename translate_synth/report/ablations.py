@@ -5,10 +5,9 @@ Reads ``ablate.json`` only; words and rounded numbers."""
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
-from translate_synth.errors import UserError
+from translate_synth.rundir import read_result
 from translate_synth.report.render import _e, _md_table, _table, num
 
 COLORS = {"real": "tab:blue", "hybrid": "tab:green", "unfiltered": "tab:orange",
@@ -22,16 +21,7 @@ def is_ablate_dir(d: Path) -> bool:
 
 
 def gather_ablate(d: Path) -> dict:
-    d = Path(d)
-    try:
-        ab = json.loads((d / "ablate.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UserError(f"{d / 'ablate.json'}: not readable JSON ({e}); rerun `translate-synth "
-                        "ablate`") from None
-    if not isinstance(ab, dict) or ab.get("kind") != "translate-synth ablation":
-        raise UserError(f"{d / 'ablate.json'}: not an ablation written by `translate-synth "
-                        "ablate`")
-    return {**ab, "ablate_dir": str(d)}
+    return read_result(d, "ablate.json", "translate-synth ablation", "ablate", "ablate_dir")
 
 
 def _pct(r) -> str:

@@ -5,11 +5,10 @@ numbers, no JSON text."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
-from translate_synth.errors import UserError
+from translate_synth.rundir import read_result
 from translate_synth.report.render import _e, _md_table, _table, num, origin_words
 
 METRIC_WORDS = {"bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++"}
@@ -25,16 +24,7 @@ def is_eval_dir(d: Path) -> bool:
 
 
 def gather_eval(d: Path) -> dict:
-    d = Path(d)
-    try:
-        ev = json.loads((d / "eval.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UserError(f"{d / 'eval.json'}: not readable JSON ({e}); rerun `translate-synth "
-                        "evaluate`") from None
-    if not isinstance(ev, dict) or ev.get("kind") != "translate-synth evaluation":
-        raise UserError(f"{d / 'eval.json'}: not an evaluation written by `translate-synth "
-                        "evaluate`")
-    return {**ev, "eval_dir": str(d)}
+    return read_result(d, "eval.json", "translate-synth evaluation", "evaluate", "eval_dir")
 
 
 # ---------------------------------------------------------------- words
