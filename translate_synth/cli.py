@@ -243,8 +243,9 @@ REFILTER_EXAMPLES = (
               help="override filters/curriculum/collapse keys, e.g. --set "
                    "filters.rt_chrf.min=40 (a filter by name, type or index)")
 @click.option("--out", "out", type=click.Path(),
-              help="write the re-decided run to this directory (OUT2/<lang>) and leave RUN_DIR "
-                   "untouched (default: rewrite RUN_DIR)")
+              help="write the re-decided run into this directory itself, a run directory such as "
+                   "out-strict/pt (not a parent of one), and leave RUN_DIR untouched (default: "
+                   "rewrite RUN_DIR)")
 def refilter(run_dir, sets, out):
     """Re-decide a finished run (OUT/<lang>) from its stored scores: no model call.
 
