@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import re
 import sqlite3
@@ -42,6 +41,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "eval"))
+
+from rates import wilson  # noqa: E402
 
 BIBLES = {"en": "4", "pt": "a"}  # WEB English, Almeida Portuguese
 # not Mark (41), Luke (42), Romans (45): the books the thresholds were set on
@@ -96,15 +98,6 @@ def templated(synthetic: list[str], share: float, seed: int) -> list[str]:
     return [" ".join(head + t[3:]) if rng.random() < share and len(t) >= 3 else " ".join(t)
             for t in toks]
 
-
-def wilson(k: int, n: int, z: float = 1.96) -> list:
-    if n == 0:
-        return [None, None]
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return [round(max(0.0, mid - half), 3), round(min(1.0, mid + half), 3)]
 
 
 def dist(vals: list[float]) -> dict:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import codecs
 import json
-import math
 import sys
 import tempfile
 import time
@@ -39,6 +38,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "eval"))
+
+from rates import wilson  # noqa: E402
 
 TINY = ["train.scratch.d_model=64", "train.scratch.layers=1", "train.scratch.heads=2",
         "train.scratch.ffn_dim=128", "train.scratch.dropout=0.1", "train.max_tokens=600",
@@ -138,16 +140,6 @@ def one_run(tmp: Path, kind: str, seed: int, n_valid: int, steps: int, record: l
                        for e in evals],
             "alarms": got["alarms"]}
 
-
-def wilson(k: int, n: int, z: float = 1.96) -> list:
-    """95 % Wilson interval of a rate k/n."""
-    if n == 0:
-        return [None, None]
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return [round(max(0.0, mid - half), 3), round(min(1.0, mid + half), 3)]
 
 
 def summarise(runs: list[dict]) -> dict:
