@@ -49,6 +49,9 @@ def _ray_language(cfg_json: str, out: str, report: bool = True) -> dict:
     t0 = time.perf_counter()
     quiet = lambda m: None  # noqa: E731
     try:
+        from translate_synth.preflight import check_run
+
+        check_run(cfg)  # what `run` checks first (executors.run), before any work
         res = run_local(cfg, Path(out), log=quiet)
         write_extras(res.out_dir, res.stats, res.manifest, report=report,
                      comet=cfg.tracking == "comet", log=quiet)

@@ -34,8 +34,8 @@ from translate_synth.journal import Journal, fingerprint
 from translate_synth.fluency import training_sample
 from translate_synth.calibration import calibrate, sample_pairs
 from translate_synth.quality import CALIBRATED, uncalibrated
-from translate_synth.ingest import (InputStats, check_inputs, log_inputs, read_context,
-                                    read_mono, read_parallel, resolve)
+from translate_synth.ingest import (InputStats, log_inputs, read_context, read_mono,
+                                    read_parallel, resolve)
 from translate_synth.score import RoundTripScorer, metric_args
 from translate_synth import mono
 from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_key, plan_split,
@@ -286,7 +286,6 @@ class Run:
         if not (want_bt or want_ft or want_para):
             raise UserError("nothing to synthesise: give target-language text (--target-mono), "
                             "source-language text (--source-mono) or real pairs (--parallel)")
-        check_inputs(cfg)  # every input's layout and first usable line: before any model work
         with _timed(T, "load_model"):
             translator = make_translator(cfg)
             scorer = RoundTripScorer(cfg.scoring)
