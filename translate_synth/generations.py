@@ -167,8 +167,13 @@ def round_metrics(run_dir: Path, ev: dict, fwd: dict, rev: dict) -> dict:
 
 
 def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
-                    log=progress.log, restart_run: bool = False) -> dict:
-    """Run (or resume) ``rounds`` rounds into ``out/gen``; return ``generations.json``."""
+                    log=progress.log, restart_run: bool = False,
+                    round0_run: Path | None = None) -> dict:
+    """Run (or resume) ``rounds`` rounds into ``out/gen``; return ``generations.json``.
+
+    ``round0_run``: a finished run of round 0's config made elsewhere (``eval/downstream.py``
+    prepares it on a CPU with the configured model); round 0 copies it instead of running the
+    configured model, then trains and evaluates as usual."""
     from translate_synth.evaluate import evaluate
     from translate_synth.executors import run as run_executor
 
@@ -216,11 +221,14 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
             (time.monotonic() - t_run) / n_run * (rounds - k))
         log(f"generations: round {k} (of {rounds}: 0..{rounds - 1}{eta}): synthesise with "
             f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
-        result = run_executor(cfg, rdir, log=log, restart=restart_run)
-        run_dir = Path(result.out_dir)
+        if k == 0 and round0_run is not None:
+            run_dir, warnings = _copy_run(Path(round0_run), rdir / cfg.lang), []
+        else:
+            result = run_executor(cfg, rdir, log=log, restart=restart_run)
+            run_dir, warnings = Path(result.out_dir), result.stats.get("warnings") or []
         syn = _synthetic_rows(run_dir)
         if syn:  # (no row at all stops the loop below, with its own message)
-            for w in result.stats.get("warnings") or []:
+            for w in warnings:
                 log(f"WARNING: round {k}: {w}")
         if not syn:
             reason = (f"round {k}: the run kept no synthetic row (see {run_dir / 'stats.json'} "
@@ -263,6 +271,21 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         done_rounds.append(rec)
         write_report(root, base, done_rounds)
     return _read_json(root / "generations.json")
+
+
+def _copy_run(src: Path, dest: Path) -> Path:
+    """A finished run made elsewhere as round 0's run directory (copied once, atomically)."""
+    import shutil
+
+    if not (src / "manifest.json").is_file():
+        raise UserError(f"{src}: not a finished run (no manifest.json): prepare it again")
+    if not (dest / "manifest.json").is_file():
+        tmp = dest.with_name(dest.name + ".copying")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(src, tmp)
+        shutil.rmtree(dest, ignore_errors=True)
+        tmp.rename(dest)
+    return dest
 
 
 def _diff(a, b) -> str:
