@@ -140,7 +140,7 @@ def test_a_keep_top_per_origin_cuts_only_the_origins_it_names(tmp_path):
     step = next(f for f in funnel if f["name"] == "rt_chrf")
     assert {o: v["kept"] for o, v in step["by_origin"].items()} == \
         {"bt": 8, "ft": 10, "paraphrase": 6}
-    from translate_synth.report.render import origin_counts, threshold_words
+    from translate_synth.report.wording import origin_counts, threshold_words
 
     assert threshold_words(step).startswith("keep best bt 80 %, paraphrase 60 % per origin")
     assert origin_counts(step) == "bt 8/10, ft 10/10, paraphrase 6/10"
