@@ -28,6 +28,7 @@ from translate_synth.errors import UserError
 from translate_synth.filters import build_filters
 from translate_synth.filters.base import StoredScore
 from translate_synth.novelty import RareTypes
+from translate_synth.sampling import Reservoir
 
 BLOCK = 2000
 SUMMARY_KEYS = ("rt_bleu", "rt_chrf", "quality")
@@ -40,25 +41,18 @@ class _Summary:
     SAMPLE = 100_000
 
     def __init__(self, seed: int = 0):
-        import random
-
-        self.n, self.total, self.values, self.rng = 0, 0.0, array("f"), random.Random(seed)
+        self.total, self.sample = 0.0, Reservoir(self.SAMPLE, seed, array("f"))
 
     def append(self, v: float) -> None:
-        self.n += 1
         self.total += v
-        if len(self.values) < self.SAMPLE:
-            self.values.append(v)
-        else:
-            j = self.rng.randrange(self.n)
-            if j < self.SAMPLE:
-                self.values[j] = v
+        self.sample.add(v)
 
     def as_dict(self) -> dict:
-        if not self.n:
+        n = self.sample.n
+        if not n:
             return {"n": 0, "mean": None, "median": None}
-        v = np.frombuffer(self.values, dtype=np.float32).astype(np.float64)
-        return {"n": self.n, "mean": round(self.total / self.n, 4),
+        v = np.frombuffer(self.sample.items, dtype=np.float32).astype(np.float64)
+        return {"n": n, "mean": round(self.total / n, 4),
                 "median": round(float(np.median(v)), 4)}
 
 

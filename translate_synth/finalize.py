@@ -17,6 +17,7 @@ from translate_synth.filtering import apply_filters
 from translate_synth.fluency import SideModels
 from translate_synth.novelty import rare_types
 from translate_synth.hashset import HashSet
+from translate_synth.sampling import reservoir
 from translate_synth.text import norm_key, stable_int
 
 MONITOR_ROWS = 20000
@@ -126,20 +127,7 @@ def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> d
 
     from translate_synth.collapse import monitor
 
-    rng = random.Random(cfg.seed)
-
-    def reservoir(items, k=MONITOR_ROWS):
-        """A seeded uniform sample of at most k items from a stream (bounded memory)."""
-        out = []
-        for n, it in enumerate(items):
-            if n < k:
-                out.append(it)
-            else:
-                j = rng.randrange(n + 1)
-                if j < k:
-                    out[j] = it
-        return out
-
+    rng = random.Random(cfg.seed)  # one stream of draws for the three samples, in this order
     scores = {"rt_bleu": array("f"), "rt_chrf": array("f"), "quality": array("f")}
 
     def synthetic(side):
@@ -154,8 +142,8 @@ def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> d
             if syn_side == side:
                 yield r[side]
 
-    syn = {side: reservoir(synthetic(side)) for side in ("source", "target")}
-    real = reservoir(read_jsonl(real_train)) if real_train.exists() else []
+    syn = {side: reservoir(synthetic(side), MONITOR_ROWS, rng) for side in ("source", "target")}
+    real = reservoir(read_jsonl(real_train), MONITOR_ROWS, rng) if real_train.exists() else []
     sides = {side: {"lang": cfg.source_lang if side == "source" else cfg.lang,
                     "synthetic": syn[side], "real_train": [r[side] for r in real],
                     "valid": [r[side] for r in valid]} for side in ("source", "target")}

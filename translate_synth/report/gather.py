@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import heapq
 import json
-import random
 from array import array
 from pathlib import Path
 
 from translate_synth.errors import UserError
+from translate_synth.sampling import Reservoir
 
 EXAMPLES = 3          # best / median / worst accepted rows shown
 REJECTED_PER_FILTER = 3
@@ -38,20 +38,6 @@ def _example(r: dict) -> dict:
                        for k in EXAMPLE_SCORES if k in sc}}
 
 
-class _Reservoir:
-    def __init__(self, k: int, seed: int):
-        self.k, self.n, self.items, self.rng = k, 0, array("d"), random.Random(seed)
-
-    def add(self, v: float):
-        self.n += 1
-        if len(self.items) < self.k:
-            self.items.append(v)
-        else:
-            j = self.rng.randrange(self.n)
-            if j < self.k:
-                self.items[j] = v
-
-
 def gather(run_dir: Path) -> dict:
     run_dir = Path(run_dir)
     stats = _load(run_dir / "stats.json")
@@ -63,8 +49,8 @@ def gather(run_dir: Path) -> dict:
     # scores of the accepted rows, and of the rejected ones by the first filter that rejected them
     hist = {k: {"accepted": array("d"), "rejected": {}} for k in ("rt_bleu", "rt_chrf")}
     origins: dict[str, dict] = {}  # origin -> candidates, kept, removed_by {first filter: rows}
-    lengths = {"real": _Reservoir(LENGTH_SAMPLE, seed), "synthetic": _Reservoir(LENGTH_SAMPLE,
-                                                                                 seed + 1)}
+    lengths = {"real": Reservoir(LENGTH_SAMPLE, seed, array("d")),
+               "synthetic": Reservoir(LENGTH_SAMPLE, seed + 1, array("d"))}
     best, worst = [], []
     q_all, q_line = array("d"), array("q")
     rejected: dict[str, list] = {}
