@@ -209,7 +209,7 @@ def test_bad_filter_specs_are_one_line_errors(spec, match):
 
 
 def test_tokens_split_by_script_not_by_word_count():
-    from translate_synth.filters.text import tokens
+    from translate_synth.text import tokens
 
     assert tokens("agora portanto,") == ["agora", "portanto"]  # two words, not 14 letters
     assert tokens("Supercalifragilistic") == ["supercalifragilistic"]

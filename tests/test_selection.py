@@ -204,7 +204,7 @@ def test_a_real_row_and_a_synthetic_row_with_identical_features_get_identical_qu
     import numpy as np
 
     from translate_synth.filtering import _real_values
-    from translate_synth.filters.model import Quality
+    from translate_synth.filters.quality_filter import Quality
 
     w = {"method": "prior", "intercept": 40.0,
          "features": {"rt_chrf": {"mean": 60.0, "std": 10.0, "weight": 3.0},

@@ -1,7 +1,7 @@
 """Rare words: which word types a synthetic row alone carries, and what a filter costs in them.
 
 Collapse starts where filters drop the rows that carry a language's rare words (they are harder
-to round-trip, so they score lower). Two measures, on word types (``filters.text.tokens``:
+to round-trip, so they score lower). Two measures, on word types (``text.tokens``:
 case-folded Unicode words; characters for scripts without spaces):
 
 - ``novel_counts``: per candidate, the types of its text that occur in no real training pair and
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from translate_synth.filters.text import tokens
+from translate_synth.text import tokens
 
 
 def word_types(text: str) -> set[str]:

@@ -11,9 +11,15 @@ import difflib
 
 from pydantic import ValidationError
 
-from translate_synth.filters import (basic, fluency, langid, model, overlap,  # noqa: F401
-                                     select, text)  # (registers them)
+# importing the filter modules registers their filters, in this order (the order of REGISTRY)
+from translate_synth.filters import basic, surface  # noqa: F401  isort: skip
+from translate_synth.filters import fluency_filter, langid_filter  # noqa: F401  isort: skip
+from translate_synth.filters import logprob, quality_filter  # noqa: F401  isort: skip
+from translate_synth.filters import overlap, select  # noqa: F401  isort: skip
 from translate_synth.filters.base import REGISTRY, Filter, register
+
+__all__ = ["REGISTRY", "Filter", "register", "validate_specs", "build_filters", "score_ranks",
+           "ALWAYS_ON", "ALWAYS_LAST"]
 
 ALWAYS_ON = ("heldout_overlap", "duplicate", "real_target_overlap")  # first, in this order
 ALWAYS_LAST = ("fluency", "quality")  # always scored (no threshold unless configured)
@@ -134,6 +140,3 @@ def score_ranks() -> dict:
     out["rt_bleu"] = out["rt_chrf"] = lambda v: v
     return out
 
-
-__all__ = ["REGISTRY", "Filter", "register", "validate_specs", "build_filters", "ALWAYS_ON",
-           "ALWAYS_LAST"]

@@ -85,6 +85,13 @@ class Flag(Params):
     """No options: the score is 1.0 for a row to remove, 0.0 to keep."""
 
 
+Side = Literal["synthetic", "authentic", "source", "target"]
+
+
+class SideThreshold(Threshold):
+    side: Side = Field("synthetic", description="which side of the row to score")
+
+
 class Filter:
     """Scores rows; the threshold is applied by the filter stage (``filtering.py``).
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from translate_synth.filters.base import ORIGINS, Filter, Threshold, register
-from translate_synth.filters.model import Quality
+from translate_synth.filters.quality_filter import Quality
 from translate_synth.hashset import HashSet
 from translate_synth.novelty import word_types
 from translate_synth.text import stable_int

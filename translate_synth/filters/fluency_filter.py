@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from translate_synth.filters.base import Filter, register
-from translate_synth.filters.text import SideThreshold
+from translate_synth.filters.base import Filter, SideThreshold, register
 
 
 @register
