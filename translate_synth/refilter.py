@@ -112,7 +112,7 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
             shutil.copyfile(cal_path, stage / "calibration.json")
         done = filter_and_emit(cfg, work / "candidates.jsonl", stage, work / "real_train.jsonl",
                                valid, test, heldout, train_hashes, T,
-                               {"calibration": calibration}, log=log)
+                               calibration=calibration, log=log)
         T["total"] = round(time.perf_counter() - t0, 3)
         # the run's own sections as they were, the decided ones anew, in a run's order
         stats = {k: v for k, v in old_stats.items()

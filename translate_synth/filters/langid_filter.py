@@ -33,7 +33,7 @@ class LangID(Filter):
             if not lang or not known(lang):
                 if lang not in self._warned:
                     self._warned.add(lang)
-                    warn = self.context.get("warn")
+                    warn = self.context.warn
                     if warn:
                         warn(f"langid filter: py3langid does not know '{lang}'; "
                              "that side is not checked")

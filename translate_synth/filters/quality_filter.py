@@ -22,7 +22,7 @@ class Quality(Filter):
     def score(self, rows):
         from translate_synth.quality import features, predict, weights_for
 
-        cal = self.context.get("calibration")
-        langs, lm = self.context.get("langs", {}), self.context.get("fluency_lm")
+        cal = self.context.calibration
+        langs, lm = self.context.langs, self.context.fluency_lm
         return [predict(features(r, langs, lm), weights_for(cal, r.get("origin", "bt")))
                 for r in rows]

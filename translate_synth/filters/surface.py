@@ -126,7 +126,7 @@ class Script(Filter):
         name = SCRIPT_NAMES.get(code or "")
         if name is None and lang not in self._warned:
             self._warned.add(lang)
-            warn = self.context.get("warn")
+            warn = self.context.warn
             if warn:
                 warn(f"script filter: no known script for '{lang}' ({code}); skipped "
                      "(set the filter's `script:` option)")
