@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import heapq
 import json
-import random
 from array import array
 from pathlib import Path
 
 from translate_synth.errors import UserError
+from translate_synth.sampling import Reservoir
 
 EXAMPLES = 3          # best / median / worst accepted rows shown
 REJECTED_PER_FILTER = 3
@@ -38,20 +38,6 @@ def _example(r: dict) -> dict:
                        for k in EXAMPLE_SCORES if k in sc}}
 
 
-class _Reservoir:
-    def __init__(self, k: int, seed: int):
-        self.k, self.n, self.items, self.rng = k, 0, array("d"), random.Random(seed)
-
-    def add(self, v: float):
-        self.n += 1
-        if len(self.items) < self.k:
-            self.items.append(v)
-        else:
-            j = self.rng.randrange(self.n)
-            if j < self.k:
-                self.items[j] = v
-
-
 class _CandidateScan:
     """What one pass over candidates.jsonl collects: score histograms (accepted, and rejected by
     the first filter that rejected them), counts per origin, synthetic lengths, the best and
@@ -60,8 +46,8 @@ class _CandidateScan:
     def __init__(self, seed: int):
         self.hist = {k: {"accepted": array("d"), "rejected": {}} for k in ("rt_bleu", "rt_chrf")}
         self.origins: dict[str, dict] = {}  # origin -> candidates, kept, removed_by {filter: n}
-        self.lengths = {"real": _Reservoir(LENGTH_SAMPLE, seed),
-                        "synthetic": _Reservoir(LENGTH_SAMPLE, seed + 1)}
+        self.lengths = {"real": Reservoir(LENGTH_SAMPLE, seed, array("d")),
+                        "synthetic": Reservoir(LENGTH_SAMPLE, seed + 1, array("d"))}
         self.best, self.worst = [], []
         self.q_all, self.q_line = array("d"), array("q")
         self.rejected: dict[str, list] = {}
@@ -119,7 +105,7 @@ def _median_examples(cands: Path, q_all: array, q_line: array) -> list[dict]:
     return median
 
 
-def _add_real_lengths(train: Path, reservoir: _Reservoir) -> None:
+def _add_real_lengths(train: Path, reservoir: Reservoir) -> None:
     """Both sides' lengths of the real pairs of train.jsonl, into ``reservoir``."""
     if train.exists():
         with open(train, encoding="utf-8") as fh:
