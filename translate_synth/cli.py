@@ -511,7 +511,7 @@ def evaluate(model, run_dir, out, baseline, split, direction, backend, baseline_
                      tokenizer=tokenizer, baseline_tokenizer=baseline_tokenizer,
                      sets=list(sets), paired_test=paired_test, cache_dir=cache_dir,
                      no_cache=no_cache, log=progress.log)
-    from translate_synth.report.render import num
+    from translate_synth.report.wording import num
 
     for d in ev["directions"].values():
         for name, e in d["sets"].items():
@@ -641,7 +641,7 @@ def validate(config_file, sets):
 
     cfg = load_config(Path(config_file), list(sets))
     check_run(cfg)
-    n = len(build_filters(cfg.filters, {}))  # the funnel's rows, as `run` prints them
+    n = len(build_filters(cfg.filters))  # the funnel's rows, as `run` prints them
     click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, {n} filters: "
                f"{len(cfg.filters)} configured, {n - len(cfg.filters)} always added)")
     if not any(getattr(cfg.data, k) for k in ("parallel", "source_mono", "target_mono")):

@@ -11,9 +11,11 @@ A run directory (``OUT/<lang>``, see README "Output format") gives:
   rare and unseen words of rare-word recall, and all of ``train.jsonl`` for the from-scratch
   sentencepiece model.
 
-Steps: ``train.max_steps`` (``--max-steps``) is split over the stages in proportion to their
-rows (each stage gets about as many passes), after the stages named in ``train.stage_steps``
-took their own; without it each stage gets ``train.epochs`` passes. Within a stage, each pass
+Steps: ``train.max_steps`` (``--max-steps``) is shared by the stages as ``train.stage_budget``
+says, after the stages named in ``train.stage_steps`` took their own: ``rows`` in proportion to
+their rows (each stage gets about as many passes), ``equal`` in equal shares, ``stale`` each
+stage until its real valid score stops improving, capped (``stale_cap``); without it each stage
+gets ``train.epochs`` passes. Within a stage, each pass
 is a seeded shuffle of the stage's rows, cut into length-bucketed batches of at most
 ``train.max_tokens`` padded tokens (rows x the longest side), in a seeded order; the batch of
 any step is a pure function of the seed, the data and the step, so a resumed run replays
@@ -33,7 +35,7 @@ from translate_synth.backends.batching import token_batches
 from translate_synth.config import build_config, parse_override
 from translate_synth.emit import file_sha256
 from translate_synth.errors import UserError
-from translate_synth.rundir import read_manifest
+from translate_synth.rundir import read_manifest, read_pairs
 from translate_synth.text import stable_int
 
 BT_PREFIX = "<BT> "
@@ -60,30 +62,6 @@ class RunData:
     real_target_texts: list[str]  # real training text in the target language (rare words)
     train_texts: list[str]  # every training sentence, both sides (scratch sentencepiece)
     shas: dict = field(default_factory=dict)  # file -> sha256 of what was read
-
-
-def _jsonl(path: Path) -> list[dict]:
-    rows = []
-    try:
-        fh = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; the run directory is incomplete: rerun `translate-synth "
-                        "run` (or `refilter`) to write it") from None
-    with fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                r = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise UserError(f"{path}:{n}: not JSON ({e}); the run directory is damaged: "
-                                "rerun `translate-synth run`") from None
-            if not isinstance(r, dict) or not isinstance(r.get("source"), str) or \
-                    not isinstance(r.get("target"), str):
-                raise UserError(f"{path}:{n}: a row needs string fields source and target "
-                                "(README, Output format)")
-            rows.append(r)
-    return rows
 
 
 def train_overrides(sets) -> list:
@@ -141,6 +119,7 @@ def load_run(run_dir: Path, sets=()) -> RunData:
     raw = {k: v for k, v in manifest["config"].items() if k != "output"}
     cfg = build_config(raw, f"{man} config", overrides=train_overrides(sets))
     t = cfg.train
+    check_stage_budget(t)
     src, tgt = (cfg.lang, cfg.source_lang) if t.reverse else (cfg.source_lang, cfg.lang)
     cur = cfg.curriculum
 
@@ -151,7 +130,7 @@ def load_run(run_dir: Path, sets=()) -> RunData:
 
     def read(name: str) -> list[dict]:
         p = run_dir / name
-        rows = _jsonl(p)
+        rows = read_pairs(p)
         shas[name] = file_sha256(p)
         return rows
 
@@ -202,9 +181,11 @@ def load_run(run_dir: Path, sets=()) -> RunData:
 
 
 def allocate_steps(sizes: list[int], names: list[str], total: int | None, fixed: dict,
-                   epoch_batches: list[int], epochs: float) -> list[int]:
-    """Steps per stage: ``fixed`` ones first, the rest of ``total`` by rows (largest remainder);
-    without a total, ``epochs`` passes of each stage. Empty stages get none."""
+                   epoch_batches: list[int], epochs: float, mode: str = "rows") -> list[int]:
+    """Steps per stage: ``fixed`` ones first, the rest of ``total`` by rows (``mode`` rows) or
+    in equal shares (``equal``), largest remainder; ``stale``: the plan if every stage used its
+    whole cap (``stale_cap``). Without a total, ``epochs`` passes of each stage. Empty stages
+    get none."""
     if total is None:
         return [fixed.get(n, math.ceil(epochs * b)) if s else 0
                 for n, s, b in zip(names, sizes, epoch_batches)]
@@ -212,13 +193,20 @@ def allocate_steps(sizes: list[int], names: list[str], total: int | None, fixed:
     if taken > total:
         raise UserError(f"train.stage_steps asks for {taken} steps, more than train.max_steps "
                         f"{total}: lower one of them")
+    if mode == "stale":
+        out, step = [], 0
+        for i in range(len(names)):
+            out.append(stale_cap(i, step, sizes, names, total, fixed))
+            step += out[-1]
+        return out
     rest = total - taken
     free = [i for i, n in enumerate(names) if n not in fixed and sizes[i]]
     out = [fixed.get(n, 0) for n in names]
-    weight = sum(sizes[i] for i in free)
+    weights = [1 if mode == "equal" else sizes[i] for i in free]
+    weight = sum(weights)
     if not free or not weight:
         return out
-    share = [rest * sizes[i] / weight for i in free]
+    share = [rest * w / weight for w in weights]
     floor = [int(x) for x in share]
     left = rest - sum(floor)
     for j in sorted(range(len(free)), key=lambda j: (-(share[j] - floor[j]), j))[:left]:
@@ -226,6 +214,38 @@ def allocate_steps(sizes: list[int], names: list[str], total: int | None, fixed:
     for j, i in enumerate(free):
         out[i] = floor[j]
     return out
+
+
+def stale_cap(i: int, step: int, sizes: list[int], names: list[str], total: int,
+              fixed: dict) -> int:
+    """``stage_budget`` stale: the most steps stage ``i`` may take when it starts after ``step``
+    steps. A stage named in ``stage_steps`` takes its own; any other non-empty stage all steps
+    left minus the later named stages' own and a reserve for each later other non-empty stage
+    (``max(1, R // (2 k))``, R: steps not named, k: stages sharing them), so a stage that stops
+    early (``train.patience``) leaves its steps to the later ones and none starves."""
+    if not sizes[i]:
+        return 0
+    if names[i] in fixed:
+        return fixed[names[i]]
+    free = [j for j, n in enumerate(names) if n not in fixed and sizes[j]]
+    rest = total - sum(fixed.get(n, 0) for n in names)
+    reserve = max(1, rest // (2 * len(free)))
+    later = [j for j in range(i + 1, len(names)) if sizes[j]]
+    held = sum(fixed[names[j]] if names[j] in fixed else reserve for j in later)
+    return max(0, total - step - held)
+
+
+def check_stage_budget(t) -> None:
+    """Refuse a ``train.stage_budget`` its settings cannot give (one line)."""
+    mode = t.stage_budget
+    if mode != "rows" and t.max_steps is None:
+        raise UserError(f"train.stage_budget={mode} shares train.max_steps between the stages: "
+                        "give --max-steps N (or train.max_steps), or keep stage_budget rows "
+                        "(train.epochs passes of each stage)")
+    if mode == "stale" and not t.patience:
+        raise UserError("train.stage_budget=stale trains each stage until its real valid score "
+                        "has not improved for train.patience evaluations: set train.patience "
+                        ">= 1 (it is 0), or use stage_budget rows or equal")
 
 
 def epoch_batches(lengths: np.ndarray, max_tokens: int, seed: int, stage: str,

@@ -37,7 +37,9 @@ from translate_synth import progress
 from translate_synth.emit import AtomicJsonl, write_bytes, write_json
 from translate_synth.errors import Interrupted, UserError
 from translate_synth.faults import checkpoint as fault_point
-from translate_synth.train.data import RunData, StageStream, allocate_steps, load_run
+from translate_synth.metrics import corpus_metric_args, corpus_scores
+from translate_synth.rundir import derived_model
+from translate_synth.train.data import RunData, StageStream, allocate_steps, load_run, stale_cap
 from translate_synth.train.trend import sentence_chrf
 from translate_synth.train.watch import Watch, alarm_text, plot_curves
 
@@ -45,6 +47,11 @@ STATE_VERSION = 2  # 2: resolved device and precision in the identity; trainer.p
                    # with weights_only=True
 SCRATCH_LR, FINETUNE_LR = 5e-4, 5e-5
 BETAS, EPS = (0.9, 0.98), 1e-8
+# the start line's note on how the steps are shared (none for the default, rows)
+BUDGET_NOTE = {"equal": " (train.stage_budget equal: equal shares)",
+               "stale": " if no stage stops early (train.stage_budget stale: each stage until "
+                        "its real valid score has not improved for {patience} evaluations; the "
+                        "steps it leaves go to the later stages)"}
 CKPT_ONLY = ("optimizer.pt", "trainer.pt", "state.json", "train_log.jsonl")
 # what train takes from the run's config whatever the model (train.json model.settings)
 FROM_RUN = ("lang", "source_lang", "codes", "source_codes", "model.target_token", "curriculum",
@@ -83,16 +90,6 @@ def restore_rng(torch, rng: dict, log) -> None:
         log(f"train: the checkpoint has the CUDA RNG state of {len(saved)} GPU(s), "
             f"{visible} visible now: restored {min(len(saved), visible)} (dropout masks on the "
             "others differ from an uninterrupted run)")
-
-
-def corpus_metrics(hyps: list[str], refs: list[str], scoring) -> tuple[dict, dict]:
-    """Corpus BLEU and chrF (sacrebleu, the run's tokenisation and case) and their signatures."""
-    from sacrebleu.metrics import BLEU, CHRF
-
-    ms = {"bleu": BLEU(tokenize=scoring.bleu_tokenize, lowercase=scoring.lowercase),
-          "chrf": CHRF(word_order=0, lowercase=scoring.lowercase)}
-    scores = {k: round(m.corpus_score(hyps, [refs]).score, 4) for k, m in ms.items()}
-    return scores, {k: str(m.get_signature()) for k, m in ms.items()}
 
 
 class _Ckpts:
@@ -215,6 +212,8 @@ class Trainer:
                          "train": self.t.model_dump(mode="json", exclude={
                              "keep_checkpoints", "device", "precision"}),
                          "device": _device_kind(self.device_resolved)}
+        if self.t.stage_budget == "rows":  # the default: checkpoints from before the key resume
+            self.identity["train"].pop("stage_budget")
         if self.scratch_vocab is not None:
             from translate_synth.emit import file_sha256
 
@@ -274,12 +273,9 @@ class Trainer:
         raw = self.cfg.model_dump(mode="json")
         raw.pop("output", None)
         run_model = raw["model"]
-        raw["model"] = {**run_model, "backend": "transformers", "id": str(model_dir),
-                        "ids": {}, "family": self.t.family, "device": self.device_resolved,
-                        "dtype": "float32", "target_token": run_model.get("target_token", False),
-                        "revision": run_model.get("revision") if same_model else None,
-                        "trust_remote_code": bool(run_model.get("trust_remote_code"))
-                        if same_model else False}
+        raw["model"] = derived_model(run_model, same_model, backend="transformers",
+                                     id=str(model_dir), ids={}, family=self.t.family,
+                                     device=self.device_resolved, dtype="float32")
         raw["cache"] = {"enabled": False}
         return TransformersTranslator(build_config(raw, "<train>"))
 
@@ -326,11 +322,11 @@ class Trainer:
                      f"{m.revision or 'default'}, remote code "
                      f"{'trusted' if m.trust_remote_code else 'not trusted'}")
         with progress.step(f"train: loading {src_dir}", log_fn=self.log):
-            self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
+            self.tok, self.model, self.prefix, _ = self.tr.setup(d.src, d.tgt)
         mid = self.tr.model_id(d.src, d.tgt)
-        self.family = self.tr._family[mid]
+        self.family = self.tr.family(mid)
         if self.family in ("nllb", "m2m100", "mbart50"):
-            self.tok.tgt_lang = self.tr._code(d.tgt, self.family)
+            self.tok.tgt_lang = self.tr.lang_code(d.tgt, self.family)
         self.device = self.tr.device
         self.model.train()
         # Marian: CTranslate2 starts decoding from a zero vector where transformers looks up
@@ -401,7 +397,7 @@ class Trainer:
             sizes.append(len(st.pairs))
             epb.append(stream.batches_per_epoch() if st.pairs else 0)
         self.alloc = allocate_steps(sizes, [s.name for s in d.stages], t.max_steps,
-                                    t.stage_steps, epb, t.epochs)
+                                    t.stage_steps, epb, t.epochs, t.stage_budget)
         self.total = sum(self.alloc)
         if self.total == 0:
             raise UserError("train: 0 steps to take (train.stage_steps sets every stage to 0)")
@@ -508,7 +504,8 @@ class Trainer:
                 got = self.tr.translate([s for s, _ in pairs], self.data.src, self.data.tgt, dec)
             hyps = [h[0] if h else "" for h in got]
             refs = [g for _, g in pairs]
-            scores, sigs = corpus_metrics(hyps, refs, self.cfg.scoring)
+            scores, sigs = corpus_scores(hyps, refs, corpus_metric_args(
+                self.cfg.scoring, ("bleu", "chrf")), digits=4)
             rows[name] = sentence_chrf(hyps, refs, self.cfg.scoring.lowercase)
             res = {"rows": len(pairs), "loss": round(tot / max(ntok, 1), 5), **scores,
                    "sentence_chrf": round(float(np.mean(rows[name])), 4) if rows[name] else None}
@@ -524,7 +521,7 @@ class Trainer:
         return {"identity": self.identity, "step": step, "stage_index": pos[0],
                 "step_in_stage": pos[1], "stopped": stopped, "watch": self.watch.state(),
                 "window": self.window, "since_eval": self.since_eval,
-                "stage_log": self.stage_log,
+                "stage_log": self.stage_log, "alloc": self.alloc,
                 "model_info": self.model_info, "resumed_at": self.resumed_at,
                 "elapsed_s": self.elapsed()}
 
@@ -566,6 +563,16 @@ class Trainer:
         return state
 
     # ------------------------------------------------------------ the loop
+    def _stale_start(self, si: int, step: int) -> None:
+        """``stage_budget`` stale: stage ``si``'s cap now that the earlier ones took ``step``."""
+        d, t = self.data, self.t
+        sizes = [len(s.pairs) for s in d.stages]
+        cap = stale_cap(si, step, sizes, [s.name for s in d.stages], t.max_steps, t.stage_steps)
+        self.alloc[si] = cap
+        if si and sizes[si]:
+            self.log(f"train: stage {d.stages[si].name}: up to {cap:,} steps (the earlier "
+                     f"stages took {step:,} of {t.max_steps:,})")
+
     def run(self) -> dict:
         torch = self.torch
         t, d = self.t, self.data
@@ -593,6 +600,7 @@ class Trainer:
             state = self._restore()
             self.watch = Watch.from_state(state["watch"], **wkw)
             self.window, self.stage_log = state["window"], state["stage_log"]
+            self.alloc = state.get("alloc", self.alloc)
             self.since_eval = state["since_eval"]
             self.resumed_at = state["resumed_at"] + [state["step"]]
             step, si0, done0 = state["step"], state["stage_index"], state["step_in_stage"]
@@ -616,7 +624,8 @@ class Trainer:
                     self.comet.log(e)
         self.log(f"train: {d.src}->{d.tgt}, {self.family} ({self.model_info['parameters']:,} "
                  f"parameters) on {self.device} ({self.precision}); {self.total:,} steps: " +
-                 ", ".join(f"{s.name} {n:,}" for s, n in zip(d.stages, self.alloc)))
+                 ", ".join(f"{s.name} {n:,}" for s, n in zip(d.stages, self.alloc)) +
+                 BUDGET_NOTE.get(t.stage_budget, "").format(patience=t.patience))
         start_eval = t.eval_at_start if t.eval_at_start is not None else not self.scratch
         if self.resume_from is None and start_eval:
             self._eval_and_checkpoint(0, d.stages[0].name, (0, 0), stage_done=False)
@@ -641,6 +650,8 @@ class Trainer:
                 if stopped:
                     break
                 stage = d.stages[si]
+                if t.stage_budget == "stale" and stage.name not in self.stage_log:
+                    self._stale_start(si, step)
                 steps_i = self.alloc[si]
                 done = done0 if si == si0 else 0
                 stream = self.streams[si]
