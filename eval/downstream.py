@@ -43,26 +43,26 @@ EVAL = ["train.eval_max_rows=60", "train.eval_max_new_tokens=64"]
 def grid_for(budget: str) -> dict:
     """The grid of a budget: sizes for prepare, models for the GPU step."""
     if budget == "gpu":
-        shape, steps, budgets, tok = "default", 2000, [1000, 4000], 4096
-        g = {"seeds": [1, 2, 3], "budget_seeds": [1, 2, 3], "gen_steps": 1500,
-             "n_gen_mono": 1500, "threads": 0, "workers": 1, "device": "cuda", "evals": 4}
+        shape, steps, budgets, tok = "default", 400, [400, 1200], 4096
+        g = {"seeds": [1, 2, 3], "budget_seeds": [1], "gen_steps": 300, "n_gen_mono": 800,
+             "threads": 0, "workers": 1, "device": "cuda", "evals": 8}
     elif budget == "cpu":  # sized on this 2-core machine: README "The downstream study"
-        shape, steps, budgets, tok = "small", 300, [300, 800], 1024
-        g = {"seeds": [1], "budget_seeds": [1], "gen_steps": 120, "n_gen_mono": 150,
-             "threads": 1, "workers": 2, "device": "cpu", "evals": 3}
+        shape, steps, budgets, tok = "small", 250, [250, 700], 1024
+        g = {"seeds": [1], "budget_seeds": [1], "gen_steps": 100, "n_gen_mono": 120,
+             "threads": 1, "workers": 2, "device": "cpu", "evals": 5}
     else:  # tiny: the test
         shape, steps, budgets, tok = "tiny", 2, [2], 256
         g = {"seeds": [1], "budget_seeds": [1], "gen_steps": 2, "n_gen_mono": 12,
              "threads": 1, "workers": 1, "device": "cpu", "split": 5, "evals": 2}
     vocab = {"tiny": 500, "small": 4000, "default": 8000}[shape]
     train = [*SHAPES[shape], f"train.scratch.vocab_size={vocab}", f"train.max_tokens={tok}",
-             "train.lr=0.001", *EVAL]
+             "train.lr=0.001", "train.patience=2", *EVAL]
     gen_steps = g.pop("gen_steps")
     gen_train = [*train, f"train.max_steps={gen_steps}",
                  f"train.eval_every={max(1, gen_steps // 4)}",
                  f"curriculum.valid_synthetic={3 if budget == 'tiny' else 20}",
                  "split.calibration_max=60"]
-    sizes = {"tiny": (40, 30, 20), "cpu": (1100, 3000, 200), "gpu": (1100, 4000, 300)}[budget]
+    sizes = {"tiny": (40, 30, 20), "cpu": (1100, 2500, 200), "gpu": (1100, 4000, 300)}[budget]
     return {"budget": budget, "seed": 0, "n_real": sizes[0], "n_mono": sizes[1],
             "n_test": sizes[2], "vocab_size": vocab,
             "shape": shape, "conditions": ["real", "hybrid", "unfiltered", "synthetic"],
@@ -134,17 +134,27 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+GPU_STEPS_PER_S = 80  # assumed for the default shape at 4,096-token batches: not measured
+GPU_MODEL_S = 2  # assumed per model: build, evaluations, the two tests
+
+
 def expected_seconds(grid: dict) -> str:
     from downstream_train import plan
 
-    n = len(plan(grid))
-    gen = 2 + 4 * (grid["gen_rounds"] - 1)
+    jobs = plan(grid)
+    gen = 2 + 2 * len(grid["gen_mixes"]) * (grid["gen_rounds"] - 1)
+    steps = sum(j["steps"] for j in jobs)
+    gsteps = gen * int(next(s for s in grid["gen_train_sets"]
+                            if s.startswith("train.max_steps=")).split("=")[1])
     if grid["device"] == "cuda":
-        per = 3 + grid["steps"] / 60  # assumed, not measured: ~60 steps/s + load/eval
-        return (f"about {n} models + {gen} generations models, ~{(n + gen) * per / 60:.1f} "
-                "GPU-minutes (assumed ~60 steps/s and 3 s per model load/eval: no GPU "
-                "measured it)")
-    return f"{n} models + {gen} generations models"
+        secs = ((steps + gsteps) / GPU_STEPS_PER_S + (len(jobs) + gen) * GPU_MODEL_S
+                + 10 * (gen - 2) / 2)
+        return (f"{len(jobs)} models ({steps:,} steps) + {gen} generations models "
+                f"({gsteps:,} steps): expected ~{secs / 60:.1f} GPU-minutes (assumed "
+                f"{GPU_STEPS_PER_S} steps/s, {GPU_MODEL_S} s per model to build and evaluate, "
+                "10 s per generations round's synthesis: no GPU measured it)")
+    return (f"{len(jobs)} models ({steps:,} steps) + {gen} generations models ({gsteps:,} "
+            "steps)")
 
 
 def main(argv=None) -> int:

@@ -84,9 +84,9 @@ def run_gen(data: Path, res: Path, grid: dict, log=None) -> dict:
                 "synthetic_rows": _synthetic(Path(r["run_dir"]))})
         out["mixes"][mix] = {"rounds": rounds, "stopped": rep.get("stopped"),
                              "report": str(root / "gen" / "generations.md")}
-    from translate_synth.evaluate import metric_args
+    from translate_synth.metrics import corpus_metric_args
 
-    out["paired"] = _paired(out, data, metric_args(r0.cfg))
+    out["paired"] = _paired(out, data, corpus_metric_args(r0.cfg.scoring))
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
@@ -100,7 +100,8 @@ def _synthetic(run_dir: Path) -> int:
 def _paired(out: dict, data: Path, args: dict) -> dict:
     """hybrid minus synthetic, per round both reached, on both tests (chrF)."""
     from translate_synth.ablate_stats import paired_difference, sentence_stats
-    from translate_synth.evaluate import make_metrics, read_lines
+    from translate_synth.evaluate import read_lines
+    from translate_synth.metrics import make_metrics
 
     mixes = out["mixes"]
     if not {"hybrid", "synthetic"} <= set(mixes):

@@ -69,6 +69,11 @@ def stages_of(d: Path) -> list[str]:
     return [s["name"] for s in cur["stages"]] if cur["enabled"] else ["train"]
 
 
+def seeds_at(grid: dict, steps: int) -> list[int]:
+    """The budget comparison's seeds: the main grid's at its own steps, else budget_seeds."""
+    return grid["seeds"] if steps == grid["steps"] else grid["budget_seeds"]
+
+
 def plan(grid: dict) -> list[dict]:
     """Every model of the grid once: (condition, policy, steps, seed)."""
     jobs, seen = [], set()
@@ -82,7 +87,7 @@ def plan(grid: dict) -> list[dict]:
         for cond in grid["conditions"]:
             add(cond, "rows", grid["steps"], seed)
     for steps in grid["budgets"]:
-        for seed in grid["budget_seeds"]:
+        for seed in seeds_at(grid, steps):
             add("real", "rows", steps, seed)
             for policy in grid["policies"]:
                 add("hybrid", policy, steps, seed)
@@ -169,7 +174,8 @@ def compare(models: list[dict], data: Path, a: dict, b: dict, seeds: list[int],
     ``ablate_stats.paired_difference`` (sacrebleu's paired bootstrap; across seeds, the
     two-level bootstrap)."""
     from translate_synth.ablate_stats import paired_difference, sentence_stats
-    from translate_synth.evaluate import make_metrics, read_lines
+    from translate_synth.evaluate import read_lines
+    from translate_synth.metrics import make_metrics
 
     def pick(f, s):
         return next((m for m in models if m["seed"] == s and
@@ -201,10 +207,10 @@ def compare(models: list[dict], data: Path, a: dict, b: dict, seeds: list[int],
 
 
 def comparisons(models: list[dict], data: Path, grid: dict) -> dict:
-    from translate_synth.evaluate import metric_args
+    from translate_synth.metrics import corpus_metric_args
     from translate_synth.train.data import load_run
 
-    args = metric_args(load_run(data / "data" / "hybrid", []).cfg)
+    args = corpus_metric_args(load_run(data / "data" / "hybrid", []).cfg.scoring)
     S = grid["steps"]
     out = {"conditions": {}, "budget": {}}
     for a, b in (("hybrid", "real"), ("hybrid", "unfiltered"), ("synthetic", "real")):
@@ -219,5 +225,5 @@ def comparisons(models: list[dict], data: Path, grid: dict) -> dict:
             for rname, rf in ref:
                 out["budget"][f"{steps}: hybrid/{p} - {rname}"] = compare(
                     models, data, {"condition": "hybrid", "policy": p, "steps": steps}, rf,
-                    grid["budget_seeds"], args)
+                    seeds_at(grid, steps), args)
     return out
