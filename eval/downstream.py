@@ -109,8 +109,10 @@ def train_eval(data: Path, res: Path, grid: dict | None = None, log=None) -> dic
         t1 = time.perf_counter()
         gen = run_gen(data, res, grid, log) if grid["gen_rounds"] else None
     cmp = comparisons(models, data, grid)
+    from downstream_report import budget_decision
     out = {"grid": grid, "prepare": prep, "stage_budget_option": has_stage_budget(),
            "models": models, "comparisons": cmp, "generations": gen,
+           "stage_budget_decision": budget_decision({"grid": grid, "comparisons": cmp}),
            "seconds": {"models": round(t1 - t0, 1), "generations":
                        round(time.perf_counter() - t1, 1),
                        "total": round(time.perf_counter() - t0, 1),
@@ -159,7 +161,8 @@ def expected_seconds(grid: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("command", nargs="?", choices=["prepare", "train-eval"])
+    ap.add_argument("command", nargs="?", choices=["prepare", "train-eval", "report"],
+                    help="report: rewrite --out's downstream.md from its downstream.json")
     ap.add_argument("--budget", choices=["cpu", "gpu", "tiny"], default=None)
     ap.add_argument("--data", type=Path, help="the prepared directory (train-eval)")
     ap.add_argument("--out", type=Path, help="prepare: DIR; train-eval: RES")
@@ -180,6 +183,15 @@ def main(argv=None) -> int:
         from downstream_prepare import prepare
 
         prepare(a.out, {**grid_for(a.budget or "cpu"), **a.grid}, a.work)
+        return 0
+    if a.command == "report":
+        from downstream_report import budget_decision, markdown
+
+        out = json.loads((a.out / "downstream.json").read_text(encoding="utf-8"))
+        out["stage_budget_decision"] = budget_decision(out)
+        (a.out / "downstream.json").write_text(json.dumps(out, indent=1, ensure_ascii=False)
+                                               + "\n", encoding="utf-8")
+        (a.out / "downstream.md").write_text(markdown(out), encoding="utf-8")
         return 0
     if a.command == "train-eval":
         if a.block_others:

@@ -32,6 +32,36 @@ def sentence(key: str, c: dict | None, metric: str = "chrf") -> str:
     return f"{key} (chrF): " + "; ".join(parts) + "."
 
 
+def budget_decision(r: dict) -> dict:
+    """Keep ``rows`` unless another policy beats it with a paired chrF interval excluding 0 on
+    the other-book test at EVERY budget (and not worse on the own-book test at any)."""
+    g, cmp = r["grid"], r["comparisons"]["budget"]
+    out = {"rule": "change the default only where a policy beats rows on the other-book test "
+                   "(paired 95 % chrF interval above 0) at every budget, and is not "
+                   "significantly worse on the own-book test at any", "by_policy": {}}
+    for p in g["policies"]:
+        if p == "rows":
+            continue
+        rows = []
+        for steps in g["budgets"]:
+            c = cmp.get(f"{steps}: hybrid/{p} - rows")
+            if not c:
+                rows.append(None)
+                continue
+            o, w = c["other"]["chrf"], c["own"]["chrf"]
+            rows.append({"steps": steps, "other": [o["difference"], *o["ci95"]],
+                         "own": [w["difference"], *w["ci95"]],
+                         "better_other": o["ci95"][0] > 0, "worse_own": w["ci95"][1] < 0})
+        wins = bool(rows) and all(x and x["better_other"] and not x["worse_own"]
+                                  for x in rows)
+        out["by_policy"][p] = {"budgets": rows, "beats_rows_everywhere": wins}
+    best = [p for p, v in out["by_policy"].items() if v["beats_rows_everywhere"]]
+    out["decision"] = (f"change: {best[0]} beat rows at every budget" if best else
+                       "keep rows: no policy beat it at every budget with an interval "
+                       "excluding 0")
+    return out
+
+
 def markdown(r: dict) -> str:
     g, p = r["grid"], r["prepare"]
     c = p["counts"]
@@ -82,6 +112,8 @@ def markdown(r: dict) -> str:
     L += ["", "## Stage budget (hybrid, A - B, paired by seed)", ""]
     for k, v in r["comparisons"]["budget"].items():
         L.append(f"- {sentence(k, v)}")
+    dec = r.get("stage_budget_decision") or budget_decision(r)
+    L += ["", f"Stage-budget default: **{dec['decision']}** (rule: {dec['rule']}).", ""]
     gen = r.get("generations")
     if gen:
         L += ["", "## Generations (one seed; loose length-ratio filter so weak models' output "
