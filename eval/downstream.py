@@ -47,7 +47,7 @@ def grid_for(budget: str) -> dict:
         g = {"seeds": [1, 2, 3], "budget_seeds": [1], "gen_steps": 300, "n_gen_mono": 800,
              "threads": 0, "workers": 1, "device": "cuda", "evals": 8}
     elif budget == "cpu":  # sized on this 2-core machine: README "The downstream study"
-        shape, steps, budgets, tok = "small", 250, [250, 700], 1024
+        shape, steps, budgets, tok = "small", 600, [600, 1000], 1024
         g = {"seeds": [1], "budget_seeds": [1], "gen_steps": 100, "n_gen_mono": 120,
              "threads": 1, "workers": 2, "device": "cpu", "evals": 5}
     else:  # tiny: the test

@@ -163,8 +163,10 @@ def run_models(data: Path, res: Path, grid: dict, log, pool=None) -> list[dict]:
     if pool is None:
         got = [one_model(data, res, grid, j, log) for j in jobs]
     else:
-        futs = [pool.submit(one_model, data, res, grid, j) for j in jobs]
-        got = [f.result() for f in futs]
+        # longest first (two workers finish together), results in plan order
+        order = sorted(range(len(jobs)), key=lambda i: -jobs[i]["steps"])
+        futs = {i: pool.submit(one_model, data, res, grid, jobs[i]) for i in order}
+        got = [futs[i].result() for i in range(len(jobs))]
     return [m for m in got if m]
 
 
