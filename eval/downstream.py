@@ -123,11 +123,20 @@ def train_eval(data: Path, res: Path, grid: dict | None = None, log=None) -> dic
                         else None, "torch": torch.__version__,
                         "python": platform.python_version()},
            "modules": sorted({m.split(".")[0] for m in sys.modules}),
-           "refused_imports": sorted(BLOCKER.refused) if BLOCKER else None}
+           "refused_imports": sorted(BLOCKER.refused) if BLOCKER else None,
+           "outside_closure": outside(BLOCKER.ok) if BLOCKER else None}
     (res / "downstream.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
     (res / "downstream.md").write_text(markdown(out), encoding="utf-8")
     return out
+
+
+def outside(ok: set[str]) -> list[str]:
+    """Imported top-level modules loaded from a file outside the allowed set (none, when the
+    blocker held; modules made in memory, as torch and Cython make some, have no file)."""
+    return sorted({name.split(".")[0] for name, m in list(sys.modules.items())
+                   if name.split(".")[0] not in ok and getattr(m, "__file__", None)
+                   and name not in ("__main__", "__mp_main__")})
 
 
 def cpu_seconds() -> float:

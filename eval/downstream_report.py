@@ -62,6 +62,38 @@ def budget_decision(r: dict) -> dict:
     return out
 
 
+def limits(r: dict) -> list[str]:
+    """What the numbers cannot say, read off the numbers themselves."""
+    g, ms = r["grid"], r["models"]
+    out = []
+    seeds = {len(g["seeds"]), len(g["budget_seeds"])}
+    if 1 in seeds:
+        out.append("One training seed for (some) comparisons: their intervals cover the "
+                   "resampling of the test rows only, not the spread between training seeds, "
+                   "which at these budgets can be as large as the differences.")
+    states = {m["curve_state"] for m in ms}
+    if states & {"rising", "never rose", None}:
+        out.append("Real-valid curves still rising (or never rose) at the end: every model was "
+                   "still learning, so the differences say what these budgets buy, not what "
+                   "the data are worth at convergence.")
+    best = max(max(m["scores"][t]["chrf"] for t in ("other", "own")) for m in ms)
+    rare = [((m["scores"][t].get("rare_words") or {}).get("rare") or {}).get("recall") or 0
+            for m in ms for t in ("other", "own")]
+    out.append(f"The best model reached chrF {best:.1f}: the models have learnt frequent "
+               "words and some phrasing, not translation"
+               + ("; rare-word recall is 0 everywhere, so nothing here speaks to rare words."
+                  if not any(rare) else "."))
+    gen = r.get("generations") or {}
+    gch = [rd["tests"]["other"]["chrf"] for v in (gen.get("mixes") or {}).values()
+           for rd in v["rounds"]]
+    if gch and max(gch) < 5:
+        out.append(f"Generations: the rounds' models reach chrF {max(gch):.1f} at most; their "
+                   "output is not translation, so hybrid vs synthetic over rounds (and rare "
+                   "words lost or held) cannot be read here: the rounds show the loop closing, "
+                   "the collapse monitor and the divergence alarm running, nothing more.")
+    return out
+
+
 def markdown(r: dict) -> str:
     g, p = r["grid"], r["prepare"]
     c = p["counts"]
@@ -88,10 +120,11 @@ def markdown(r: dict) -> str:
          f"Hardware: {hw['cpus']} CPUs ({hw['machine']}), torch {hw['torch']} with "
          f"{hw['torch_threads']} threads, CUDA {hw['cuda'] or 'no'}. Prepare "
          f"{p['seconds'] / 60:.1f} min ({p['cpu_seconds'] / 60:.1f} CPU-min in its own "
-         f"process; the two runs: {p['study_run']['seconds']:.0f} s and "
+         f"process and the tool's runs: {p['study_run']['seconds']:.0f} s and "
          f"{p['gen_run']['seconds']:.0f} s); GPU step {sec['total'] / 60:.1f} min wall "
-         f"({sec['models'] / 60:.1f} models, {sec['generations'] / 60:.1f} generations; "
-         f"{sec['cpu'] / 60:.1f} CPU-min)"
+         f"on {g.get('workers') or 1} worker process(es) ({sec['cpu'] / 60:.1f} CPU-min; "
+         f"the generations rounds {((r.get('generations') or {}).get('seconds') or 0) / 60:.1f}"
+         f" min of it{', beside the models' if (g.get('workers') or 1) > 1 else ''})"
          + (f"; whole command {wall['total_s'] / 60:.1f} min wall" if wall else "")
          + f". Prepared directory {p['bytes'] / 2 ** 20:.1f} MiB.", "",
          "## Models", "",
@@ -114,6 +147,7 @@ def markdown(r: dict) -> str:
         L.append(f"- {sentence(k, v)}")
     dec = r.get("stage_budget_decision") or budget_decision(r)
     L += ["", f"Stage-budget default: **{dec['decision']}** (rule: {dec['rule']}).", ""]
+    L += ["## What this size cannot show", ""] + [f"- {x}" for x in limits(r)] + [""]
     gen = r.get("generations")
     if gen:
         L += ["", "## Generations (one seed; loose length-ratio filter so weak models' output "
