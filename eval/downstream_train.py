@@ -70,8 +70,10 @@ def stages_of(d: Path) -> list[str]:
 
 
 def seeds_at(grid: dict, steps: int) -> list[int]:
-    """The budget comparison's seeds: the main grid's at its own steps, else budget_seeds."""
-    return grid["seeds"] if steps == grid["steps"] else grid["budget_seeds"]
+    """The budget comparison's seeds: the main grid's at its own steps, else budget_seeds;
+    then ``more_seeds`` (a later run's extra seeds for real and ``more_policies``)."""
+    base = grid["seeds"] if steps == grid["steps"] else grid["budget_seeds"]
+    return [*base, *[s for s in grid.get("more_seeds", []) if s not in base]]
 
 
 def plan(grid: dict) -> list[dict]:
@@ -86,10 +88,13 @@ def plan(grid: dict) -> list[dict]:
     for seed in grid["seeds"]:
         for cond in grid["conditions"]:
             add(cond, "rows", grid["steps"], seed)
+    more = grid.get("more_seeds", [])
     for steps in grid["budgets"]:
         for seed in seeds_at(grid, steps):
             add("real", "rows", steps, seed)
-            for policy in grid["policies"]:
+            for policy in (grid.get("more_policies", ["rows", "equal"]) if seed in more
+                           and seed not in grid["budget_seeds"] + grid["seeds"]
+                           else grid["policies"]):
                 add("hybrid", policy, steps, seed)
     return jobs
 
