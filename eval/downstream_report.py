@@ -114,6 +114,11 @@ def markdown(r: dict) -> str:
          f"{', '.join(g['conditions'])} x seeds {g['seeds']} at {g['steps']} steps. "
          f"Stage budget: hybrid x {', '.join(g['policies'])} (and real) at "
          f"{', '.join(map(str, g['budgets']))} steps x seeds {g['budget_seeds']}"
+         + (f"; seeds {g['more_seeds']} added for real and hybrid "
+            f"{'/'.join(g.get('more_policies', ['rows', 'equal']))} at every budget by a second "
+            "command (`train-eval --grid '{\"more_seeds\": [...]}'` on the same prepared "
+            f"directory, {(r.get('more_seeds_run') or {}).get('total_s', 0) / 60:.1f} min wall)"
+            if g.get("more_seeds") else "")
          + ("" if r["stage_budget_option"] else
             " (`train.stage_budget` was not in this build: `equal` ran as "
             "`train.stage_steps`, `stale` did not run)") + ".", "",
