@@ -43,7 +43,7 @@ def _ray_language(cfg_json: str, out: str, report: bool = True) -> dict:
     from translate_synth.config import Config
     from translate_synth.errors import UserError
     from translate_synth.pipeline import run as run_local
-    from translate_synth.pipeline import write_extras
+    from translate_synth.run_extras import write_extras
 
     cfg = Config.model_validate_json(cfg_json)
     t0 = time.perf_counter()

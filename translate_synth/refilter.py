@@ -127,7 +127,7 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
         manifest.update(fingerprint=fp, config=new, outputs=outputs)
         write_json(dest / "manifest.json", manifest)
         shutil.rmtree(work, ignore_errors=True)
-        from translate_synth.pipeline import write_extras
+        from translate_synth.run_extras import write_extras
 
         manifest = write_extras(dest, stats, manifest, report=had_report,
                                 comet=cfg.tracking == "comet", log=log or (lambda m: None))

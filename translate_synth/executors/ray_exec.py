@@ -253,7 +253,7 @@ class RayRun(Run):
                                           json.loads(rec["counters"]),
                                           meta={"prescored": sorted(prescored)})
                         pbar.update(1)
-                        if self._stop:
+                        if self.stopping:
                             raise Interrupted(f"{origin} chunk {k}")
             self._guard(collect)
         self.prescored = prescored
