@@ -9,8 +9,11 @@ from pathlib import Path
 
 from translate_synth.errors import UserError
 
+__all__ = ["run"]
+
 
 def run(cfg, out_root: Path, log, restart: bool = False):
+    """Check the run (``preflight.check_run``), then run it on ``executor.name``."""
     from translate_synth.preflight import check_run
 
     check_run(cfg)  # what `validate` checks, before any work: one line, nothing written

@@ -191,7 +191,7 @@ class RayRun(Run):
         return uniq, bounds
 
     def synthesise(self, synth, split, want_bt, want_ft, want_para, raw_path: Path) -> None:
-        cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
+        cfg, ex = self.cfg, self.cfg.executor
         plans = []  # (origin, inputs Dataset, chunk bounds, job key limit)
         if want_bt:
             plans.append(("bt", *self._mono_inputs("target_mono", cfg.lang, "bt",
@@ -215,48 +215,61 @@ class RayRun(Run):
                 "origin_no": o, "m": m, "bounds": bounds, "done": skip, "limit_key": limit},
                 batch_format="pyarrow", batch_size=ex.batch_size))
         if todo:
-            self.log(f"ray: {todo} chunk(s) of synthesis over {ex.actors} actor(s)")
-            res = ray.cluster_resources()
-            gpus = ex.num_gpus_per_actor
-            if gpus is None:
-                gpus = 1 if res.get("GPU", 0) >= ex.actors else 0
-            need, have = ex.actors * ex.cpus_per_actor, res.get("CPU", 0)
-            if need >= have:
-                msg = (f"executor.actors x executor.cpus_per_actor = {need:g} CPUs, but the Ray "
-                       f"cluster has {have:g}: the stateless stages would wait forever; lower "
-                       "executor.actors or executor.cpus_per_actor (e.g. 0.5)")
-                if not ex.address:
-                    raise UserError(msg)
-                self.log(f"warning: {msg} (unless the cluster autoscales)")
-            allj = jobs[0].union(*jobs[1:]) if len(jobs) > 1 else jobs[0]
-            out = allj.groupby("ck").map_groups(
-                rd.SynthActor, fn_constructor_kwargs={
-                    "cfg_json": cfg.model_dump_json(exclude={"output"})},
-                compute=ray.data.ActorPoolStrategy(size=ex.actors), num_gpus=gpus,
-                num_cpus=ex.cpus_per_actor,
-                batch_format="pyarrow")
-            out = out.map_batches(rd.score_chunks, fn_kwargs={
-                "scoring_json": cfg.scoring.model_dump_json(),
-                "specs": [s["spec"] for s in stateless], "langs": langs},
-                batch_format="pyarrow", batch_size=1)
-
-            def collect():
-                from translate_synth import progress
-
-                with progress.bar("ray: synthesis (synthesise + round trip + scores)",
-                                  total=todo, unit="chunks", log_fn=self.log) as pbar:
-                    for rec in out.iter_rows():
-                        origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
-                        checkpoint(f"chunk:{origin}:{k}")
-                        self.remote.update(json.loads(rec["model"]))
-                        self.journal.save(origin, k, json.loads(rec["rows"]),
-                                          json.loads(rec["counters"]),
-                                          meta={"prescored": sorted(prescored)})
-                        pbar.update(1)
-                        if self.stopping:
-                            raise Interrupted(f"{origin} chunk {k}")
-            self._guard(collect)
+            self._synthesise_on_actors(jobs, todo, stateless, prescored, langs)
         self.prescored = prescored
+        self._write_candidates(plans, raw_path, synth, stateless, prescored, langs)
+
+    def _synthesise_on_actors(self, jobs: list, todo: int, stateless: list[dict],
+                              prescored: frozenset, langs: dict) -> None:
+        """The chunks still to do, synthesised and scored on the actor pool, journaled as they
+        come back (a Ctrl-C stops after the current one)."""
+        cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
+        self.log(f"ray: {todo} chunk(s) of synthesis over {ex.actors} actor(s)")
+        res = ray.cluster_resources()
+        gpus = ex.num_gpus_per_actor
+        if gpus is None:
+            gpus = 1 if res.get("GPU", 0) >= ex.actors else 0
+        need, have = ex.actors * ex.cpus_per_actor, res.get("CPU", 0)
+        if need >= have:
+            msg = (f"executor.actors x executor.cpus_per_actor = {need:g} CPUs, but the Ray "
+                   f"cluster has {have:g}: the stateless stages would wait forever; lower "
+                   "executor.actors or executor.cpus_per_actor (e.g. 0.5)")
+            if not ex.address:
+                raise UserError(msg)
+            self.log(f"warning: {msg} (unless the cluster autoscales)")
+        allj = jobs[0].union(*jobs[1:]) if len(jobs) > 1 else jobs[0]
+        out = allj.groupby("ck").map_groups(
+            rd.SynthActor, fn_constructor_kwargs={
+                "cfg_json": cfg.model_dump_json(exclude={"output"})},
+            compute=ray.data.ActorPoolStrategy(size=ex.actors), num_gpus=gpus,
+            num_cpus=ex.cpus_per_actor,
+            batch_format="pyarrow")
+        out = out.map_batches(rd.score_chunks, fn_kwargs={
+            "scoring_json": cfg.scoring.model_dump_json(),
+            "specs": [s["spec"] for s in stateless], "langs": langs},
+            batch_format="pyarrow", batch_size=1)
+
+        def collect():
+            from translate_synth import progress
+
+            with progress.bar("ray: synthesis (synthesise + round trip + scores)",
+                              total=todo, unit="chunks", log_fn=self.log) as pbar:
+                for rec in out.iter_rows():
+                    origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
+                    checkpoint(f"chunk:{origin}:{k}")
+                    self.remote.update(json.loads(rec["model"]))
+                    self.journal.save(origin, k, json.loads(rec["rows"]),
+                                      json.loads(rec["counters"]),
+                                      meta={"prescored": sorted(prescored)})
+                    pbar.update(1)
+                    if self.stopping:
+                        raise Interrupted(f"{origin} chunk {k}")
+        self._guard(collect)
+
+    def _write_candidates(self, plans: list, raw_path: Path, synth, stateless: list[dict],
+                          prescored: frozenset, langs: dict) -> None:
+        """Every journaled chunk replayed into ``raw_path``, in the local executor's order."""
+        cfg = self.cfg
         with AtomicJsonl(raw_path) as raw:  # the chunks in the local executor's order
             for origin, _, bounds, _ in plans:
                 for k in range(len(bounds)):
