@@ -78,7 +78,7 @@ def rare_replaced(synthetic: list[str], real_train: list[str], rare_k: int, seed
                   share: float = 1.0):
     """Each token real train has at most ``rare_k`` times replaced, with probability
     ``share``, by one of real train's 50 most frequent tokens."""
-    from translate_synth.filters.text import tokens
+    from translate_synth.text import tokens
 
     counts = Counter(t for s in real_train for t in tokens(s))
     frequent = [t for t, c in counts.most_common(50) if c > rare_k]
@@ -90,7 +90,7 @@ def rare_replaced(synthetic: list[str], real_train: list[str], rare_k: int, seed
 def templated(synthetic: list[str], share: float, seed: int) -> list[str]:
     """A share of the rows made to start with the same 3 tokens (those of one row): the
     template ``prefix3_excess`` is for. The rest of each row is unchanged."""
-    from translate_synth.filters.text import tokens
+    from translate_synth.text import tokens
 
     rng = random.Random(seed)
     toks = [tokens(s) for s in synthetic]

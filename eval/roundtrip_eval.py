@@ -34,6 +34,7 @@ from sacrebleu.metrics import BLEU, CHRF
 from translate_synth.backends import make_translator
 from translate_synth.config import build_config, find_lang_config, read_yaml
 from translate_synth.filtering import apply_filters
+from translate_synth.filters import FilterContext
 from translate_synth.ingest import builtin_path
 from translate_synth.calibration import calibrate
 from translate_synth.quality import spearman
@@ -139,7 +140,7 @@ def main(argv=None) -> int:
         src_f, dst_f = Path(tmp) / "c.jsonl", Path(tmp) / "f.jsonl"
         src_f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         funnel, _ = apply_filters(cfg.filters, src_f, dst_f,
-                                  {"langs": langs, "heldout_keys": set(), "calibration": cal})
+                                  FilterContext(langs=langs, calibration=cal))
         decided = [json.loads(x) for x in dst_f.read_text().splitlines()]
     y = [r["ref_chrf"] for r in rows]
 

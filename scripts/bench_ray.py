@@ -55,7 +55,7 @@ def driver_rate(candidates: Path, tmp: Path, n: int = 100_000) -> None:
     filters' scores computed elsewhere (Ray) vs all computed on the driver (local)."""
     from translate_synth.config import build_config
     from translate_synth.filtering import apply_filters
-    from translate_synth.filters import build_filters
+    from translate_synth.filters import FilterContext, build_filters
 
     rows = [json.loads(line) for line in candidates.read_text(encoding="utf-8").splitlines()]
     big = tmp / "candidates.big.jsonl"
@@ -66,13 +66,13 @@ def driver_rate(candidates: Path, tmp: Path, n: int = 100_000) -> None:
             r[side] = f"{r[side]} {i}"  # distinct rows: the duplicate filter does real work
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     cfg = build_config({"lang": "pt", "model": {"backend": "bergamot"}})
-    pre = frozenset(f.score_key for _, f in build_filters(cfg.filters, {}) if f.stateless)
+    pre = frozenset(f.score_key for _, f in build_filters(cfg.filters) if f.stateless)
     rates = {}
     for name, extra in (("local (driver scores all filters)", {}),
                         ("ray (stateless scores from tasks)", {"prescored": pre})):
-        ctx = {"heldout_keys": set(), "langs": {"source": "en", "target": "pt"}, **extra}
+        ctx = FilterContext(langs={"source": "en", "target": "pt"})
         t0 = time.perf_counter()
-        apply_filters(cfg.filters, big, tmp / "filtered.jsonl", ctx)
+        apply_filters(cfg.filters, big, tmp / "filtered.jsonl", ctx, **extra)
         rates[name] = n / (time.perf_counter() - t0)
     print(f"\ndriver filter stage over {n:,} candidate rows")
     for name, r in rates.items():

@@ -17,8 +17,8 @@ from sacrebleu.metrics import BLEU
 
 from translate_synth.collapse import (_Ids, distinct_n, jsd, ks, monitor, mtld, self_bleu,
                                       side_metrics)
-from translate_synth.filters.text import tokens
 from translate_synth.ingest import builtin_path
+from translate_synth.text import tokens
 
 RATIOS = ("distinct2_ratio", "mtld_ratio", "rare_coverage_ratio", "valid_coverage_ratio")
 BOOKS = {"Mark": 41, "Luke": 42, "Romans": 45}

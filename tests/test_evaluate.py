@@ -19,8 +19,8 @@ from sacrebleu.metrics import BLEU, CHRF
 import tiny_models
 from translate_synth.cli import main
 from translate_synth.evaluate import paired_significance, read_lines
-from translate_synth.filters.text import tokens
 from translate_synth.rarewords import rare_word_recall, train_counts
+from translate_synth.text import tokens
 
 FAST = ["--set", "synthesis.decoding.beam_size=1", "--set",
         "synthesis.decoding.max_new_tokens=24"]  # the tiny random model: short junk, quickly

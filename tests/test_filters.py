@@ -7,7 +7,7 @@ import pytest
 from translate_synth.config import build_config
 from translate_synth.errors import UserError
 from translate_synth.filtering import apply_filters
-from translate_synth.filters import REGISTRY, validate_specs
+from translate_synth.filters import REGISTRY, FilterContext, validate_specs
 
 LANGS = {"source": "en", "target": "sw"}
 
@@ -20,7 +20,7 @@ def row(source, target, authentic="target", rid=None, **scores):
 
 def score(ftype, rows, **params):
     cls = REGISTRY[ftype]
-    f = cls(cls.Params.model_validate(params), {"langs": LANGS})
+    f = cls(cls.Params.model_validate(params), FilterContext(langs=LANGS))
     return f.score(rows)
 
 
@@ -28,7 +28,7 @@ def run_filters(tmp_path, rows, specs, context=None):
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     funnel, stats = apply_filters(validate_specs(specs), src, dst,
-                                  {"langs": LANGS, "heldout_keys": set(), **(context or {})})
+                                  FilterContext(langs=LANGS, **(context or {})))
     return funnel, [json.loads(x) for x in dst.read_text().splitlines()]
 
 
@@ -64,10 +64,11 @@ def test_script_share_and_unknown_script_is_skipped():
     assert latin == 1.0 and cyrillic == 0.0
     am = [{**row("Every person", "ሁሉም ሰው"), "authentic": "source"}]
     cls = REGISTRY["script"]
-    f = cls(cls.Params(), {"langs": {"source": "en", "target": "am"}})
+    f = cls(cls.Params(), FilterContext(langs={"source": "en", "target": "am"}))
     assert f.score(am) == [1.0]  # Ethiopic letters for Amharic
     warned = []
-    f = cls(cls.Params(), {"langs": {"source": "en", "target": "xx"}, "warn": warned.append})
+    f = cls(cls.Params(), FilterContext(langs={"source": "en", "target": "xx"},
+                                        warn=warned.append))
     assert f.score([{**row("a", "b"), "authentic": "source"}]) == [None] and warned
 
 
@@ -78,7 +79,8 @@ def test_langid_confidence_and_unknown_language_is_skipped_with_a_warning():
     assert en_ok > 0.9 and wrong < 0.1
     warned = []
     cls = REGISTRY["langid"]
-    f = cls(cls.Params(), {"langs": {"source": "en", "target": "wo"}, "warn": warned.append})
+    f = cls(cls.Params(), FilterContext(langs={"source": "en", "target": "wo"},
+                                        warn=warned.append))
     wo_row = {**row("Everyone has rights.", "Nit ku nekk am na sañ-sañ."), "authentic": "source"}
     assert f.score([wo_row]) == [None]
     assert warned and "wo" in warned[0]
@@ -104,7 +106,7 @@ def _real_context(tmp_path, pairs):
     real.write_text("".join(json.dumps({"id": f"real-{i}", "source": s, "target": t,
                                         "origin": "real"}) + "\n"
                             for i, (s, t) in enumerate(pairs)), encoding="utf-8")
-    return {"_dup_seen": HashSet(stable_int(norm_key(s), norm_key(t)) for s, t in pairs),
+    return {"train_keys": HashSet(stable_int(norm_key(s), norm_key(t)) for s, t in pairs),
             **real_pair_keys(real)}
 
 
@@ -171,7 +173,7 @@ def test_keep_top_is_relative_to_the_rows_reaching_the_filter(tmp_path):
     # lower-is-better filters keep the lowest scores
     import numpy as np
     cls = REGISTRY["repetition"]
-    f = cls(cls.Params(keep_top=0.3), {})
+    f = cls(cls.Params(keep_top=0.3))
     assert f.bounds(np.array([0.5, 0.1, 0.0, 0.9, 0.2, 0.3, 0.05, 0.7, 0.4, 0.6])) == (None, 0.1)
 
 
@@ -209,7 +211,7 @@ def test_bad_filter_specs_are_one_line_errors(spec, match):
 
 
 def test_tokens_split_by_script_not_by_word_count():
-    from translate_synth.filters.text import tokens
+    from translate_synth.text import tokens
 
     assert tokens("agora portanto,") == ["agora", "portanto"]  # two words, not 14 letters
     assert tokens("Supercalifragilistic") == ["supercalifragilistic"]

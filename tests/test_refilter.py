@@ -135,7 +135,7 @@ def test_filters_are_addressed_by_name_type_or_index():
                                                   "filters.real_target_overlap.keep=true"])
     assert {"type": "duplicate", "name": "duplicate", "mode": "exact"} in cfg.filters
     from translate_synth.filters import build_filters
-    chain = [n for n, _ in build_filters(cfg.filters, {})]
+    chain = [n for n, _ in build_filters(cfg.filters)]
     assert chain[:3] == ["heldout_overlap", "duplicate", "real_target_overlap"]
     # two of one type: the name tells them apart; the type alone is ambiguous
     two = {"lang": "sw", "filters": [{"type": "length", "name": "short", "min": 3},

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from translate_synth.cli import main
 from translate_synth.report import write_report
-from translate_synth.report.render import banner, quality_rows, threshold_words
+from translate_synth.report.run_facts import banner, quality_rows
+from translate_synth.report.wording import threshold_words
 
 
 def _text(page: str) -> str:
@@ -73,7 +74,7 @@ def test_page_is_words_and_rounded_numbers_with_a_summary_first(run_dir):
     assert "keep best bt 80 %, ft 70 %, paraphrase 70 % per origin" in text  # in words
     assert "min 30" in text
     assert "Is it safe to train on?" in text
-    from translate_synth.report.render import words
+    from translate_synth.report.wording import words
 
     for w in st["quality"]["warnings"]:  # as written by the tool, long decimals rounded
         assert f"Quality warning: {words(w)}" in text

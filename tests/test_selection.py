@@ -5,7 +5,7 @@ import json
 import pytest
 
 from translate_synth.filtering import apply_filters
-from translate_synth.filters import validate_specs
+from translate_synth.filters import FilterContext, validate_specs
 from translate_synth.novelty import RareTypes, novel_counts, rare_types
 
 
@@ -30,11 +30,10 @@ def test_select_keeps_a_row_that_alone_carries_rare_words_over_a_slightly_better
     src, dst = tmp_path / "c.jsonl", tmp_path / "d.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     real = [("the house is big", "a casa é grande"), ("the home", "o lar"), ("houses", "as casas")]
-    ctx = {"langs": {"source": "en", "target": "pt"}, "heldout_keys": set(),
-           "real_pairs": lambda: iter(real)}
+    ctx = FilterContext(langs={"source": "en", "target": "pt"})
 
     def kept(specs):
-        apply_filters(validate_specs(specs), src, dst, dict(ctx))
+        apply_filters(validate_specs(specs), src, dst, ctx, real_pairs=lambda: iter(real))
         return [r["id"] for r in map(json.loads, dst.read_text().splitlines()) if r["accepted"]]
 
     assert kept([{"type": "select", "keep_top": 0.75}]) == ["bt-0", "bt-1", "bt-3"]
@@ -53,8 +52,8 @@ def test_each_funnel_step_reports_the_rare_types_it_keeps(tmp_path):
     rare = rare_types(real, k=1)
     assert rare["target"] == {"palavra", "rara"} and "house" not in rare["source"]
     funnel, _ = apply_filters(validate_specs([{"type": "rt_chrf", "min": 30}]), src, dst,
-                              {"langs": {"source": "en", "target": "pt"}, "heldout_keys": set(),
-                               "rare_types": rare})
+                              FilterContext(langs={"source": "en", "target": "pt"}),
+                              rare_types=rare)
     step = next(f for f in funnel if f["name"] == "rt_chrf")
     assert step["removed"] == 1
     assert step["rare_types"]["target"] == {"types": 2, "before": 1.0, "after": 0.0}
@@ -104,12 +103,12 @@ def _origin_row(i, origin, score, target=None):
             "roundtrip": "x", "scores": {"rt_chrf": score, "rt_bleu": score}}
 
 
-def _decide(tmp_path, rows, specs, ctx=None):
+def _decide(tmp_path, rows, specs, calibration=None, real_pairs=None):
     src, dst = tmp_path / "c.jsonl", tmp_path / "d.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     funnel, _ = apply_filters(validate_specs(specs), src, dst,
-                              {"langs": {"source": "en", "target": "pt"}, "heldout_keys": set(),
-                               **(ctx or {})})
+                              FilterContext(langs={"source": "en", "target": "pt"},
+                                            calibration=calibration), real_pairs=real_pairs)
     return funnel, [json.loads(x) for x in dst.read_text().splitlines()]
 
 
@@ -140,7 +139,7 @@ def test_a_keep_top_per_origin_cuts_only_the_origins_it_names(tmp_path):
     step = next(f for f in funnel if f["name"] == "rt_chrf")
     assert {o: v["kept"] for o, v in step["by_origin"].items()} == \
         {"bt": 8, "ft": 10, "paraphrase": 6}
-    from translate_synth.report.render import origin_counts, threshold_words
+    from translate_synth.report.wording import origin_counts, threshold_words
 
     assert threshold_words(step).startswith("keep best bt 80 %, paraphrase 60 % per origin")
     assert origin_counts(step) == "bt 8/10, ft 10/10, paraphrase 6/10"
@@ -170,7 +169,7 @@ def test_novelty_is_counted_within_an_origin(tmp_path):
             _origin_row(2, "ft", 70.0, "uma parábola")]
     real = [("the", "a uma")]
     _, out = _decide(tmp_path, rows, [{"type": "novelty"}],
-                     {"real_pairs": lambda: iter(real)})
+                     real_pairs=lambda: iter(real))
     got = {r["id"]: r["scores"]["novelty"] for r in out}
     assert got == {"bt-0": 2.0, "bt-1": 1.0, "ft-2": 1.0}  # parábola+da / seca / parábola
 
@@ -185,7 +184,7 @@ def test_real_percentile_compares_each_origin_with_real_rows_of_its_shape(tmp_pa
         [{"source": "s", "target": "t", "authentic": "source", "origin": "real",
           "roundtrip": "s", "scores": {"rt_chrf": float(v)}} for v in range(30, 80)]
     funnel, out = _decide(tmp_path, rows, [{"type": "rt_chrf", "real_percentile": 10}],
-                          {"calibration": {"real_rows": real}})
+                          calibration={"real_rows": real})
     assert {r["id"]: r["accepted"] for r in out} == {
         "bt-0": False, "bt-1": True, "bt-2": True, "ft-0": False, "ft-1": True, "ft-2": True}
     res = next(f for f in funnel if f["name"] == "rt_chrf")["thresholds"]["resolved_by_origin"]
@@ -194,7 +193,7 @@ def test_real_percentile_compares_each_origin_with_real_rows_of_its_shape(tmp_pa
     # every origin is compared with the real rows it has
     old = [{k: v for k, v in r.items() if k != "authentic"} for r in real[:50]]
     _, out = _decide(tmp_path, rows, [{"type": "rt_chrf", "real_percentile": 10}],
-                     {"calibration": {"real_rows": old}})
+                     calibration={"real_rows": old})
     assert [r["accepted"] for r in out if r["origin"] == "ft"] == [False, False, True]
 
 
@@ -204,7 +203,7 @@ def test_a_real_row_and_a_synthetic_row_with_identical_features_get_identical_qu
     import numpy as np
 
     from translate_synth.filtering import _real_values
-    from translate_synth.filters.model import Quality
+    from translate_synth.filters.quality_filter import Quality
 
     w = {"method": "prior", "intercept": 40.0,
          "features": {"rt_chrf": {"mean": 60.0, "std": 10.0, "weight": 3.0},
@@ -214,8 +213,8 @@ def test_a_real_row_and_a_synthetic_row_with_identical_features_get_identical_qu
            "authentic": "target", "roundtrip": "a figueira",
            "scores": {"rt_chrf": 72.0, "rt_bleu": 40.0, "fluency_synthetic": -1.8}}
     real = {**syn, "id": "real-1", "origin": "real"}
-    f = Quality(Quality.Params(), {"calibration": cal, "langs": {"source": "en",
-                                                                  "target": "pt"}})
+    f = Quality(Quality.Params(), FilterContext(calibration=cal, langs={"source": "en",
+                                                                         "target": "pt"}))
     q_syn = f.score([syn])[0]
     q_real = _real_values(f, [real], "bt", {"target"})
     assert q_syn == 40.0 + 3.0 * 1.2 + 2.0 * 1.0

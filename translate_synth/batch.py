@@ -147,7 +147,7 @@ def run_batch(langs: list[str], out: Path, config_dir: Path | None = None, jobs:
               "failed", "error": r["error"], "seconds": r["seconds"]} for r in results]
     summary = {"languages": table, "failed": [r["lang"] for r in results if not r["ok"]]}
     write_json(out / "summary.json", summary)
-    from translate_synth.report.render import num
+    from translate_synth.report.wording import num
 
     cols = {"lang": "lang", "status": "status", "real_train": "real train pairs",
             "kept": "synthetic kept", "acceptance": "kept %",

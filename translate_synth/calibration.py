@@ -52,6 +52,42 @@ def _fluency_cross_fitted(rows: list[dict], train_pairs: list[tuple[str, str]],
                 rows[i]["scores"]["fluency_synthetic"] = v
 
 
+def _real_rows(pairs: list[tuple[str, str]], translator, scorer, src: str, tgt: str,
+               rt_decoding, seed: int) -> list[dict]:
+    """The real pairs in both shapes: the real source as the synthetic side (round trip through
+    the target language: a back-translation's shape), then the real target as it (a forward
+    translation's and a target paraphrase's shape)."""
+    real_rows = []
+    for auth, k, (a_lang, s_lang) in (("target", 0, (tgt, src)), ("source", 1, (src, tgt))):
+        syn_text = [p[k] for p in pairs]
+        rt_real = [h[0] for h in translator.translate(syn_text, s_lang, a_lang, rt_decoding,
+                                                      seed=seed)]
+        for p, rr in zip(pairs, rt_real):
+            real_rows.append({"source": p[0], "target": p[1], "authentic": auth,
+                              "origin": "real", "roundtrip": rr,
+                              "scores": scorer.score(rr, p[1 - k]), "_pair": p})
+    return real_rows
+
+
+def _origin_rows(origin: str, pairs: list[tuple[str, str]], translator, scorer, chrf, src: str,
+                 tgt: str, decoding, rt_decoding, seed: int) -> tuple[list[dict], list[float]]:
+    """The real pairs made into rows of ``origin`` (translated, round-tripped, scored) and each
+    row's reference chrF (its synthetic side against the real text it replaces)."""
+    sources = [p[0] for p in pairs]
+    targets = [p[1] for p in pairs]
+    auth, syn = ("target", "source") if origin == "bt" else ("source", "target")
+    a_lang, s_lang = (tgt, src) if origin == "bt" else (src, tgt)
+    auth_text = targets if origin == "bt" else sources
+    ref_text = sources if origin == "bt" else targets
+    hyp = [h[0] for h in translator.translate(auth_text, a_lang, s_lang, decoding, seed=seed)]
+    back = [h[0] for h in translator.translate(hyp, s_lang, a_lang, rt_decoding, seed=seed)]
+    rows = []
+    for p, a, h, b in zip(pairs, auth_text, hyp, back):
+        rows.append({auth: a, syn: h, "authentic": auth, "origin": origin, "roundtrip": b,
+                     "scores": scorer.score(b, a), "_pair": p})
+    return rows, [chrf.sentence_score(h, [r]).score for h, r in zip(hyp, ref_text)]
+
+
 def calibrate(pairs: list[tuple[str, str]], translator, scorer, langs: dict, decoding,
               rt_decoding, seed: int, model_scores=None, origins=("bt",),
               train_pairs: list[tuple[str, str]] | None = None,
@@ -69,35 +105,13 @@ def calibrate(pairs: list[tuple[str, str]], translator, scorer, langs: dict, dec
     if not pairs:
         return uncalibrated("no real pairs to calibrate on", origins)
     train_pairs = train_pairs or pairs
-    sources = [p[0] for p in pairs]
-    targets = [p[1] for p in pairs]
     chrf = CHRF()
     chrf.sentence_score("a", ["a"])  # sacrebleu has a signature only once it has scored
-    real_rows, by_origin = [], {}
-    # the real pairs in both shapes: the real source as the synthetic side (round trip through
-    # the target language: a back-translation's shape), then the real target as it (a forward
-    # translation's and a target paraphrase's shape)
-    for auth, k, (a_lang, s_lang) in (("target", 0, (tgt, src)), ("source", 1, (src, tgt))):
-        syn_text = [p[k] for p in pairs]
-        rt_real = [h[0] for h in translator.translate(syn_text, s_lang, a_lang, rt_decoding,
-                                                      seed=seed)]
-        for p, rr in zip(pairs, rt_real):
-            real_rows.append({"source": p[0], "target": p[1], "authentic": auth,
-                              "origin": "real", "roundtrip": rr,
-                              "scores": scorer.score(rr, p[1 - k]), "_pair": p})
+    real_rows = _real_rows(pairs, translator, scorer, src, tgt, rt_decoding, seed)
+    by_origin = {}
     for origin in origins:
-        auth, syn = ("target", "source") if origin == "bt" else ("source", "target")
-        a_lang, s_lang = (tgt, src) if origin == "bt" else (src, tgt)
-        auth_text = targets if origin == "bt" else sources
-        ref_text = sources if origin == "bt" else targets
-        hyp = [h[0] for h in translator.translate(auth_text, a_lang, s_lang, decoding, seed=seed)]
-        back = [h[0] for h in translator.translate(hyp, s_lang, a_lang, rt_decoding, seed=seed)]
-        rows = []
-        for p, a, h, b in zip(pairs, auth_text, hyp, back):
-            rows.append({auth: a, syn: h, "authentic": auth, "origin": origin, "roundtrip": b,
-                         "scores": scorer.score(b, a), "_pair": p})
-        by_origin[origin] = (rows, [chrf.sentence_score(h, [r]).score
-                                    for h, r in zip(hyp, ref_text)])
+        by_origin[origin] = _origin_rows(origin, pairs, translator, scorer, chrf, src, tgt,
+                                         decoding, rt_decoding, seed)
     every = real_rows + [r for rows, _ in by_origin.values() for r in rows]
     if model_scores is not None:
         model_scores(every)

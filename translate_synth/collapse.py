@@ -9,7 +9,7 @@ alarm threshold (config ``collapse.alarms``); crossing one is logged and recorde
 ``collapse.json`` with a hint.
 
 Tokens: Unicode word tokens, case-folded; for text written without spaces (CJK, Thai...) single
-characters (``filters.text.tokens``).
+characters (``text.tokens``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from translate_synth.filters.text import tokens
+from translate_synth.text import tokens
 
 # metric -> (direction, default threshold, hint). "min": alarm when value < threshold.
 # Ratios are ~1.0 for real text against real text (equal-size samples, see side_metrics):

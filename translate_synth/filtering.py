@@ -15,19 +15,23 @@ Everything is deterministic; nothing needs a model (stored scores are read, not 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from array import array
+from functools import cache
 from itertools import islice
 from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 
 from translate_synth.emit import AtomicJsonl, read_jsonl
 from translate_synth.errors import UserError
-from translate_synth.filters import build_filters
+from translate_synth.filters import FilterContext, build_filters
 from translate_synth.filters.base import StoredScore
-from translate_synth.novelty import RareTypes
+from translate_synth.novelty import NovelIndex, RareTypes
+from translate_synth.sampling import Reservoir
 
 BLOCK = 2000
 SUMMARY_KEYS = ("rt_bleu", "rt_chrf", "quality")
@@ -40,25 +44,18 @@ class _Summary:
     SAMPLE = 100_000
 
     def __init__(self, seed: int = 0):
-        import random
-
-        self.n, self.total, self.values, self.rng = 0, 0.0, array("f"), random.Random(seed)
+        self.total, self.sample = 0.0, Reservoir(self.SAMPLE, seed, array("f"))
 
     def append(self, v: float) -> None:
-        self.n += 1
         self.total += v
-        if len(self.values) < self.SAMPLE:
-            self.values.append(v)
-        else:
-            j = self.rng.randrange(self.n)
-            if j < self.SAMPLE:
-                self.values[j] = v
+        self.sample.add(v)
 
     def as_dict(self) -> dict:
-        if not self.n:
+        n = self.sample.n
+        if not n:
             return {"n": 0, "mean": None, "median": None}
-        v = np.frombuffer(self.values, dtype=np.float32).astype(np.float64)
-        return {"n": self.n, "mean": round(self.total / self.n, 4),
+        v = np.frombuffer(self.sample.items, dtype=np.float32).astype(np.float64)
+        return {"n": n, "mean": round(self.total / n, 4),
                 "median": round(float(np.median(v)), 4)}
 
 
@@ -85,13 +82,18 @@ def _real_values(f, real_rows: list[dict], origin: str, sides) -> np.ndarray:
     return np.asarray(vals, dtype=float)
 
 
-def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tuple[list, dict]:
-    """(funnel, score summary). ``context``: held-out keys, real pair hashes, ``langs``, and
-    optionally ``calibration`` (quality weights and ``real_rows`` for ``real_percentile``),
-    ``prescored`` (score keys of stateless filters an executor has computed already) and
-    ``rare_types`` ({side: rare real word types}: each funnel step then reports the share of them
-    carried by the rows reaching it and by the rows it keeps)."""
-    context = {"candidates_path": src, **context}  # for filters that count over all rows
+def apply_filters(specs: list[dict], src: Path, dst: Path, context: FilterContext,
+                  prescored: frozenset = frozenset(), rare_types: dict | None = None,
+                  real_pairs: Callable[[], Iterable[tuple[str, str]]] | None = None
+                  ) -> tuple[list, dict]:
+    """(funnel, score summary). ``context``: what the filters read (held-out keys, real pair
+    hashes, ``langs``, and optionally ``calibration``: quality weights and ``real_rows`` for
+    ``real_percentile``); ``prescored``: score keys of stateless filters an executor has
+    computed already; ``rare_types`` ({side: rare real word types}): each funnel step then
+    reports the share of them carried by the rows reaching it and by the rows it keeps;
+    ``real_pairs``: the real training pairs, streamed (novelty counts over them and ``src``)."""
+    if context.novel_index is None:  # for filters that count over all rows
+        context = dataclasses.replace(context, novel_index=novel_indexes(src, real_pairs))
     chain = build_filters(specs, context)
     if len(chain) > 64:
         raise UserError(f"filters: {len(chain)} filters configured, at most 64 are supported; "
@@ -100,11 +102,10 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
     os.close(fd)
     tmp = Path(tmp)
     try:
-        n, cols, fails, origins = _score_pass(chain, src, tmp,
-                                              context.get("prescored", frozenset()))
-        real_rows = (context.get("calibration") or {}).get("real_rows") or []
+        n, cols, fails, origins = _score_pass(chain, src, tmp, prescored)
+        real_rows = (context.calibration or {}).get("real_rows") or []
         funnel, mask = _resolve(chain, n, cols, fails, real_rows, origins)
-        rare = RareTypes(context["rare_types"]) if context.get("rare_types") else None
+        rare = RareTypes(rare_types) if rare_types else None
         score_stats = _decide_pass(chain, tmp, dst, mask, rare)
     finally:
         tmp.unlink(missing_ok=True)
@@ -112,6 +113,17 @@ def apply_filters(specs: list[dict], src: Path, dst: Path, context: dict) -> tup
         for k, step in enumerate(funnel):
             step["rare_types"] = rare.shares(k)
     return funnel, score_stats
+
+
+def novel_indexes(candidates: Path, real_pairs: Callable[[], Iterable] | None) -> Callable:
+    """side -> the ``NovelIndex`` of the candidates file and the real pairs, built on first use
+    (one pass over the file a side) and then kept."""
+
+    @cache
+    def index(side: str) -> NovelIndex:
+        return NovelIndex(read_jsonl(candidates), real_pairs() if real_pairs else (), side)
+
+    return index
 
 
 def _relative(f) -> bool:

@@ -14,9 +14,11 @@ from translate_synth.emit import publish, read_jsonl, write_json
 from translate_synth.trainsets import write_splits
 from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters
+from translate_synth.filters import FilterContext
 from translate_synth.fluency import SideModels
 from translate_synth.novelty import rare_types
 from translate_synth.hashset import HashSet
+from translate_synth.sampling import reservoir
 from translate_synth.text import norm_key, stable_int
 
 MONITOR_ROWS = 20000
@@ -24,19 +26,21 @@ MONITOR_ROWS = 20000
 
 def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, valid: list[dict],
                     test: list[dict], heldout_keys: set, train_hashes: set,
-                    timings: dict, extra_context: dict | None = None, log=None) -> dict:
-    """Write candidates.jsonl and the splits into ``stage``; return the stats sections."""
-    context = {"heldout_keys": heldout_keys, "_dup_seen": HashSet(train_hashes) if
-               not isinstance(train_hashes, HashSet) else train_hashes.copy(),
-               "langs": {"source": cfg.source_lang, "target": cfg.lang}, "warn": log,
-               **real_pair_keys(real_train),
-               "fluency_lm": SideModels(_pairs(real_train), cfg.seed),
-               "rare_types": rare_types(_pairs(real_train), cfg.collapse.rare_k),
-               "real_pairs": lambda: _pairs(real_train),
-               **(extra_context or {})}
+                    timings: dict, calibration: dict | None = None,
+                    prescored: frozenset = frozenset(), log=None) -> dict:
+    """Write candidates.jsonl and the splits into ``stage``; return the stats sections.
+    ``calibration``: calibration.json's content; ``prescored``: score keys of stateless filters
+    an executor has computed already (kept, not recomputed)."""
+    context = FilterContext(
+        langs={"source": cfg.source_lang, "target": cfg.lang}, heldout_keys=heldout_keys,
+        train_keys=train_hashes if isinstance(train_hashes, HashSet) else HashSet(train_hashes),
+        **real_pair_keys(real_train), fluency_lm=SideModels(_pairs(real_train), cfg.seed),
+        calibration=calibration, warn=log)
+    rare = rare_types(_pairs(real_train), cfg.collapse.rare_k)
     t0 = time.perf_counter()
     funnel, score_stats = apply_filters(cfg.filters, candidates_src, stage / "candidates.jsonl",
-                                        context)
+                                        context, prescored=prescored, rare_types=rare,
+                                        real_pairs=lambda: _pairs(real_train))
     timings["filter"] = round(time.perf_counter() - t0, 3)
     checkpoint("after_filter")
     warnings = kept_warnings(funnel)  # said once, by whoever shows the result (summary.py)
@@ -114,7 +118,7 @@ def real_pair_keys(real_train: Path) -> dict:
         for r in read_jsonl(real_train):
             exact.add(stable_int(r["source"], r["target"]))
             targets.add(stable_int(norm_key(r["target"])))
-    return {"_dup_seen_exact": exact, "_real_targets": targets}
+    return {"train_exact_keys": exact, "real_targets": targets}
 
 
 def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> dict:
@@ -126,20 +130,7 @@ def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> d
 
     from translate_synth.collapse import monitor
 
-    rng = random.Random(cfg.seed)
-
-    def reservoir(items, k=MONITOR_ROWS):
-        """A seeded uniform sample of at most k items from a stream (bounded memory)."""
-        out = []
-        for n, it in enumerate(items):
-            if n < k:
-                out.append(it)
-            else:
-                j = rng.randrange(n + 1)
-                if j < k:
-                    out[j] = it
-        return out
-
+    rng = random.Random(cfg.seed)  # one stream of draws for the three samples, in this order
     scores = {"rt_bleu": array("f"), "rt_chrf": array("f"), "quality": array("f")}
 
     def synthetic(side):
@@ -154,8 +145,8 @@ def run_monitor(cfg, candidates: Path, real_train: Path, valid: list[dict]) -> d
             if syn_side == side:
                 yield r[side]
 
-    syn = {side: reservoir(synthetic(side)) for side in ("source", "target")}
-    real = reservoir(read_jsonl(real_train)) if real_train.exists() else []
+    syn = {side: reservoir(synthetic(side), MONITOR_ROWS, rng) for side in ("source", "target")}
+    real = reservoir(read_jsonl(real_train), MONITOR_ROWS, rng) if real_train.exists() else []
     sides = {side: {"lang": cfg.source_lang if side == "source" else cfg.lang,
                     "synthetic": syn[side], "real_train": [r[side] for r in real],
                     "valid": [r[side] for r in valid]} for side in ("source", "target")}

@@ -339,12 +339,12 @@ def _md(rep: dict) -> str:
 
 
 def _plot(rep: dict) -> bytes:
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from translate_synth.report.plots import png_bytes
 
     t = rep["table"]
     xs = [r["round"] for r in t]
@@ -371,7 +371,4 @@ def _plot(rep: dict) -> bytes:
     a2.set_xticks(xs)
     a2.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=90, style=None)

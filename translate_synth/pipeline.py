@@ -230,7 +230,7 @@ class Run:
         return sum(1 for _ in mono.clean(texts(), origin, split.heldout_keys, SynthStats()))
 
     def filter_context(self) -> dict:
-        """Extra context for the filter stage (an executor's seam)."""
+        """Extra keyword arguments of the filter stage, e.g. ``prescored`` (an executor's seam)."""
         return {}
 
     def model_counts(self, translator) -> dict:
@@ -279,7 +279,7 @@ class Run:
         write_json(self.stage / "calibration.json", calibration)
         done = filter_and_emit(cfg, self.work / "candidates.raw.jsonl", self.stage, real_train,
                                split.valid, split.test, split.heldout_keys, train_hashes, T,
-                               {"calibration": calibration, **self.filter_context()},
+                               calibration=calibration, **self.filter_context(),
                                log=self.log)
         T["total"] = round(time.perf_counter() - wall0, 3)
         stats = self.run_stats(split, synth, calibration, done, translator)

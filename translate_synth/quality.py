@@ -69,7 +69,7 @@ def _sides(row: dict) -> tuple[str, str, str]:
 def features(row: dict, langs: dict, lm=None) -> dict[str, float | None]:
     """The signals of one row, from its stored scores and its text. ``lm(side)`` gives the
     fluency model of a side when the row has no stored fluency score."""
-    from translate_synth.filters.langid import confidence, known
+    from translate_synth.lid import confidence, known
 
     sc = row.get("scores", {})
     syn, auth, syn_side = _sides(row)

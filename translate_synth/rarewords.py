@@ -2,7 +2,7 @@
 
 Synthetic data is meant to teach a model the words its few real pairs barely show. This measures
 whether it did. Each word occurrence of the references (the tool's word tokens,
-``filters.text.tokens``: case-folded Unicode words; characters for scripts without spaces) falls
+``text.tokens``: case-folded Unicode words; characters for scripts without spaces) falls
 in one class by its count in the real training text of that language:
 
 - ``unseen``: not in the real training text at all;
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Iterable, Sequence
 
-from translate_synth.filters.text import tokens
+from translate_synth.text import tokens
 
 CLASSES = ("rare", "unseen", "frequent")
 

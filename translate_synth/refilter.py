@@ -21,7 +21,7 @@ from translate_synth.errors import UserError
 from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import fingerprint
-from translate_synth.text import norm_key, stable_int
+from translate_synth.split import heldout_keys_of, pair_key
 
 # config sections that need the model (or new inputs): changing them needs a new `run`
 NEEDS_RUN = ("lang", "source_lang", "codes", "source_codes", "seed", "model", "data", "synthesis",
@@ -57,10 +57,9 @@ def _refused(old: dict, new: dict, overrides: list[str]) -> None:
                     "that setting")
 
 
-def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None) -> dict:
-    """Re-decide the run in ``out`` into ``dest`` (default: ``out`` itself)."""
-    t_start = time.perf_counter()
-    src = Path(out)
+def _read_run(src: Path) -> tuple[dict, dict, bool]:
+    """(manifest, stats, whether it has a report) of the finished run in ``src``; a one-line
+    error when a file refilter needs is missing or broken."""
     if not src.is_dir():
         raise UserError(f"{src}: no such directory; give OUT/<lang> of a finished run")
     manifest = _load_json(src / "manifest.json")
@@ -70,8 +69,12 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
             raise UserError(f"{src / name}: missing; refilter needs a finished run's files")
     # the run wrote a report (else it ran with --no-report): so does its refilter
     had_report = "report.json" in manifest.get("outputs", {}) or (src / "report.json").is_file()
-    dest = src if dest is None else Path(dest)
-    in_place = dest.resolve() == src.resolve()
+    return manifest, old_stats, had_report
+
+
+def _new_config(src: Path, manifest: dict, overrides: list[str], dest: Path, in_place: bool):
+    """(config, its manifest form) of the run with the overrides; refused when they need the
+    model."""
     raw = {k: v for k, v in manifest["config"].items() if k != "output"}
     cfg = build_config(raw, f"{src / 'manifest.json'} config", overrides=overrides)
     old = manifest["config"]
@@ -79,10 +82,11 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
     output = old.get("output") if in_place else {"dir": str(dest.parent)}
     new = {**cfg.model_dump(mode="json"), "output": output}
     _refused(old, new, list(overrides))
+    return cfg, new
 
-    T: dict = {}
-    t0 = time.perf_counter()
-    created = not dest.exists()
+
+def _make_dirs(dest: Path) -> tuple[Path, Path]:
+    """Fresh work and staging directories in ``dest``."""
     work, stage = dest / ".refilter", dest / ".staging"
     try:
         for d in (work, stage):
@@ -90,41 +94,75 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
             d.mkdir(parents=True)
     except OSError as e:
         raise UserError(f"{dest} is not writable ({e.strerror}); choose another --out") from None
+    return work, stage
+
+
+def _stage_inputs(src: Path, work: Path, stage: Path) -> tuple:
+    """The run's held-out rows and their keys, its real training pairs (deduplicated, into
+    ``work``, with their pair keys) and its calibration, as a run hands them to the filter
+    stage: (valid, test, held-out keys, training pair keys, calibration)."""
+    valid = list(read_jsonl(src / "valid.jsonl"))
+    test = list(read_jsonl(src / "test.jsonl"))
+    heldout = heldout_keys_of(valid + test)
+    if (src / "calibration_pairs.jsonl").is_file():  # split.calibration: held out as well
+        heldout |= heldout_keys_of(read_jsonl(src / "calibration_pairs.jsonl"))
+        shutil.copyfile(src / "calibration_pairs.jsonl", stage / "calibration_pairs.jsonl")
+    train_hashes, seen = HashSet(), set()
+    with AtomicJsonl(work / "real_train.jsonl") as w:
+        for r in read_jsonl(src / "train.jsonl"):
+            if r.get("origin") == "real" and r["id"] not in seen:
+                seen.add(r["id"])
+                w.write(r)
+                train_hashes.add(pair_key(r["source"], r["target"]))
+    shutil.copyfile(src / "candidates.jsonl", work / "candidates.jsonl")
+    cal_path = src / "calibration.json"
+    calibration = _load_json(cal_path) if cal_path.exists() else {}
+    if calibration:
+        shutil.copyfile(cal_path, stage / "calibration.json")
+    return valid, test, heldout, train_hashes, calibration
+
+
+def _new_stats(old_stats: dict, done: dict, timings: dict) -> dict:
+    """The run's own sections as they were, the decided ones anew, in a run's order."""
+    stats = {k: v for k, v in old_stats.items()
+             if k not in DECIDED and k not in done and k != "timings_s"}
+    stats.update(done)
+    stats["timings_s"] = {**{k: v for k, v in old_stats.get("timings_s", {}).items()
+                             if k != "refilter"}, "refilter": timings}
+    return stats
+
+
+def _new_manifest(manifest: dict, cfg, new: dict, outputs: dict) -> dict:
+    """The manifest as a run with the new config writes it."""
+    fp = fingerprint(cfg, manifest.get("fingerprint", {}).get("inputs", {}))
+    fp["version"] = manifest.get("fingerprint", {}).get("version", fp["version"])
+    manifest = {k: v for k, v in manifest.items() if k != "refilter"}  # as a run writes it
+    manifest.update(fingerprint=fp, config=new, outputs=outputs)
+    return manifest
+
+
+def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None) -> dict:
+    """Re-decide the run in ``out`` into ``dest`` (default: ``out`` itself)."""
+    t_start = time.perf_counter()
+    src = Path(out)
+    manifest, old_stats, had_report = _read_run(src)
+    dest = src if dest is None else Path(dest)
+    in_place = dest.resolve() == src.resolve()
+    cfg, new = _new_config(src, manifest, overrides, dest, in_place)
+
+    T: dict = {}
+    t0 = time.perf_counter()
+    created = not dest.exists()
+    work, stage = _make_dirs(dest)
     try:
-        valid = list(read_jsonl(src / "valid.jsonl"))
-        test = list(read_jsonl(src / "test.jsonl"))
-        heldout = {norm_key(r[side]) for r in valid + test for side in ("source", "target")}
-        if (src / "calibration_pairs.jsonl").is_file():  # split.calibration: held out as well
-            heldout |= {norm_key(r[side]) for r in read_jsonl(src / "calibration_pairs.jsonl")
-                        for side in ("source", "target")}
-            shutil.copyfile(src / "calibration_pairs.jsonl", stage / "calibration_pairs.jsonl")
-        train_hashes, seen = HashSet(), set()
-        with AtomicJsonl(work / "real_train.jsonl") as w:
-            for r in read_jsonl(src / "train.jsonl"):
-                if r.get("origin") == "real" and r["id"] not in seen:
-                    seen.add(r["id"])
-                    w.write(r)
-                    train_hashes.add(stable_int(norm_key(r["source"]), norm_key(r["target"])))
-        shutil.copyfile(src / "candidates.jsonl", work / "candidates.jsonl")
-        cal_path = src / "calibration.json"
-        calibration = _load_json(cal_path) if cal_path.exists() else {}
-        if calibration:
-            shutil.copyfile(cal_path, stage / "calibration.json")
+        valid, test, heldout, train_hashes, calibration = _stage_inputs(src, work, stage)
         done = filter_and_emit(cfg, work / "candidates.jsonl", stage, work / "real_train.jsonl",
-                               valid, test, heldout, train_hashes, T,
-                               {"calibration": calibration}, log=log)
+                               valid, test, heldout, train_hashes, T, calibration=calibration,
+                               log=log)
         T["total"] = round(time.perf_counter() - t0, 3)
-        # the run's own sections as they were, the decided ones anew, in a run's order
-        stats = {k: v for k, v in old_stats.items()
-                 if k not in DECIDED and k not in done and k != "timings_s"}
-        stats.update(done)
-        stats["timings_s"] = {**{k: v for k, v in old_stats.get("timings_s", {}).items()
-                                 if k != "refilter"}, "refilter": T}
+        stats = _new_stats(old_stats, done, T)
         outputs = move_staged(stage, dest, stats)
-        fp = fingerprint(cfg, manifest.get("fingerprint", {}).get("inputs", {}))
-        fp["version"] = manifest.get("fingerprint", {}).get("version", fp["version"])
-        manifest = {k: v for k, v in manifest.items() if k != "refilter"}  # as a run writes it
-        manifest.update(fingerprint=fp, config=new, outputs=outputs)
+        manifest = _new_manifest(manifest, cfg, new, outputs)
         write_json(dest / "manifest.json", manifest)
         shutil.rmtree(work, ignore_errors=True)
         from translate_synth.run_extras import write_extras

@@ -1,10 +1,12 @@
-"""Text helpers shared by every stage: whitespace clean-up, comparison keys, stable ids."""
+"""Text helpers shared by every stage: whitespace clean-up, comparison keys, stable ids, word
+tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 _WS = re.compile(r"\s+")
 
@@ -38,3 +40,29 @@ def digest(*parts: str, n: int = 16) -> str:
 def stable_int(*parts) -> int:
     """A 63-bit integer from the parts: the same on every machine and Python process."""
     return int(digest(*map(str, parts), n=16), 16) >> 1
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# scripts written without spaces between words: their tokens are single characters
+NO_SPACE_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
+
+
+@lru_cache(maxsize=65536)
+def script_word(ch: str) -> str:
+    """The first word of a character's Unicode name: its script for letters (e.g. LATIN, CJK)."""
+    try:
+        return unicodedata.name(ch).split(" ")[0]
+    except ValueError:
+        return ""
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens (case-folded Unicode words); for text mostly in a script written without
+    spaces (CJK, Thai, Lao, Khmer, Myanmar, Tibetan), single characters. Decided by the script
+    of the letters, not by the number of words: a short phrase ("agora portanto,") stays two
+    words."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(script_word(c) in NO_SPACE_SCRIPTS for c in letters) * 2 > len(letters):
+        return [c for c in text.casefold() if c.isalnum()]
+    return _WORD.findall(text.casefold())

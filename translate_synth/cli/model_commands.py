@@ -244,7 +244,7 @@ def evaluate(model, run_dir, out, baseline, split, direction, backend, baseline_
                      tokenizer=tokenizer, baseline_tokenizer=baseline_tokenizer,
                      sets=list(sets), paired_test=paired_test, cache_dir=cache_dir,
                      no_cache=no_cache, log=progress.log)
-    from translate_synth.report.render import num
+    from translate_synth.report.wording import num
 
     for d in ev["directions"].values():
         for name, e in d["sets"].items():

@@ -152,7 +152,7 @@ def validate(config_file, sets):
 
     cfg = load_config(Path(config_file), list(sets))
     check_run(cfg)
-    n = len(build_filters(cfg.filters, {}))  # the funnel's rows, as `run` prints them
+    n = len(build_filters(cfg.filters))  # the funnel's rows, as `run` prints them
     click.echo(f"ok: {config_file} (lang {cfg.lang}, backend {cfg.model.backend}, {n} filters: "
                f"{len(cfg.filters)} configured, {n - len(cfg.filters)} always added)")
     if not any(getattr(cfg.data, k) for k in ("parallel", "source_mono", "target_mono")):

@@ -243,9 +243,9 @@ class SynthActor:
 
 def score_rows(rows: list[dict], specs: list[dict], langs: dict) -> list[dict]:
     """Adds the stateless filters' scores to candidate rows (the filter stage keeps them)."""
-    from translate_synth.filters import build_filters
+    from translate_synth.filters import FilterContext, build_filters
 
-    for f in (f for _, f in build_filters(specs, {"langs": langs}) if f.stateless):
+    for f in (f for _, f in build_filters(specs, FilterContext(langs=langs)) if f.stateless):
         for r, v in zip(rows, f.score(rows)):
             r["scores"].pop(f.score_key, None)
             if v is not None:

@@ -285,10 +285,10 @@ class RayRun(Run):
                 self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     def _filter_specs(self) -> list[dict]:
-        from translate_synth.filters import build_filters
+        from translate_synth.filters import FilterContext, build_filters
 
-        chain = build_filters(self.cfg.filters, {"langs": {"source": self.cfg.source_lang,
-                                                           "target": self.cfg.lang}})
+        chain = build_filters(self.cfg.filters, FilterContext(
+            langs={"source": self.cfg.source_lang, "target": self.cfg.lang}))
         specs = {s.get("name", s["type"]): s for s in self.cfg.filters}
         return [{"stateless": f.stateless and name in specs, "key": f.score_key,
                  "spec": specs.get(name)} for name, f in chain]

@@ -11,9 +11,15 @@ import difflib
 
 from pydantic import ValidationError
 
-from translate_synth.filters import (basic, fluency, langid, model, overlap,  # noqa: F401
-                                     select, text)  # (registers them)
-from translate_synth.filters.base import REGISTRY, Filter, register
+# importing the filter modules registers their filters, in this order (the order of REGISTRY)
+from translate_synth.filters import basic, surface  # noqa: F401  isort: skip
+from translate_synth.filters import fluency_filter, langid_filter  # noqa: F401  isort: skip
+from translate_synth.filters import logprob, quality_filter  # noqa: F401  isort: skip
+from translate_synth.filters import overlap, select  # noqa: F401  isort: skip
+from translate_synth.filters.base import REGISTRY, Filter, FilterContext, register
+
+__all__ = ["REGISTRY", "Filter", "FilterContext", "register", "validate_specs", "build_filters",
+           "score_ranks", "ALWAYS_ON", "ALWAYS_LAST"]
 
 ALWAYS_ON = ("heldout_overlap", "duplicate", "real_target_overlap")  # first, in this order
 ALWAYS_LAST = ("fluency", "quality")  # always scored (no threshold unless configured)
@@ -76,7 +82,8 @@ def _check_range(i: int, ftype: str, params) -> None:
                              f"choose a value {_span(lo, hi)}")
 
 
-def build_filters(specs: list[dict], context: dict) -> list[tuple[str, Filter]]:
+def build_filters(specs: list[dict], context: FilterContext | None = None
+                  ) -> list[tuple[str, Filter]]:
     """(name, filter) pairs in run order: the always-on filters (configured options or
     defaults), then the other configured ones, then each of ``ALWAYS_LAST`` not configured.
 
@@ -134,6 +141,3 @@ def score_ranks() -> dict:
     out["rt_bleu"] = out["rt_chrf"] = lambda v: v
     return out
 
-
-__all__ = ["REGISTRY", "Filter", "register", "validate_specs", "build_filters", "ALWAYS_ON",
-           "ALWAYS_LAST"]

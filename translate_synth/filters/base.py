@@ -6,9 +6,12 @@ re-tuned later (``translate-synth refilter``) without recomputing anything expen
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from dataclasses import dataclass, field
+from typing import AbstractSet, Callable, ClassVar, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from translate_synth.hashset import HashSet
 
 REGISTRY: dict[str, type["Filter"]] = {}
 # the synthetic origins a candidate row can have (a new kind of synthesis adds its name here):
@@ -20,6 +23,26 @@ def register(cls):
     """Class decorator: make a filter available in config under ``type: <cls.name>``."""
     REGISTRY[cls.name] = cls
     return cls
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What the filter stage gives every filter: read-only (a filter keeps its own state in
+    itself). Every field has an empty default: a filter whose input is absent scores None (the
+    row passes) or starts from nothing, as the ``validate`` command's and the Ray tasks' chains
+    (built with the language pair only, for their stateless filters) do."""
+
+    langs: Mapping[str, str] = field(default_factory=dict)  # {"source": code, "target": code}
+    heldout_keys: AbstractSet[str] = frozenset()  # norm_key of every held-out sentence
+    # hashes of the real training pairs: normalised pairs and exact pairs (where ``duplicate``
+    # starts from, in its two modes), normalised targets (``real_target_overlap``)
+    train_keys: HashSet | None = None
+    train_exact_keys: HashSet | None = None
+    real_targets: HashSet | None = None
+    fluency_lm: Callable | None = None  # side -> character LM of the real text, or None
+    calibration: dict | None = None  # calibration.json: quality weights per origin, real_rows
+    novel_index: Callable | None = None  # side -> novelty.NovelIndex (built once, on first use)
+    warn: Callable[[str], None] | None = None  # says a one-line warning (the run's log)
 
 
 class Params(BaseModel):
@@ -85,6 +108,13 @@ class Flag(Params):
     """No options: the score is 1.0 for a row to remove, 0.0 to keep."""
 
 
+Side = Literal["synthetic", "authentic", "source", "target"]
+
+
+class SideThreshold(Threshold):
+    side: Side = Field("synthetic", description="which side of the row to score")
+
+
 class Filter:
     """Scores rows; the threshold is applied by the filter stage (``filtering.py``).
 
@@ -102,9 +132,9 @@ class Filter:
     stateless: ClassVar[bool] = False
     Params: ClassVar[type[Params]] = Threshold
 
-    def __init__(self, params: Params, context: dict | None = None):
+    def __init__(self, params: Params, context: FilterContext | None = None):
         self.params = params
-        self.context = context or {}
+        self.context = context if context is not None else FilterContext()
 
     direction: ClassVar[str] = ""  # "range" for a range filter; else from higher_is_better
 
@@ -166,7 +196,7 @@ class Filter:
 
     def side_lang(self, row: dict, which: str) -> tuple[str, str]:
         """(text, language) of the row's ``synthetic`` or ``authentic`` side (or source/target)."""
-        langs = self.context.get("langs", {})
+        langs = self.context.langs
         if which in ("synthetic", "authentic"):
             auth = row.get("authentic", "target")
             side = auth if which == "authentic" else ("target" if auth == "source" else "source")

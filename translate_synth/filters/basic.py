@@ -93,9 +93,21 @@ class Duplicate(Filter):
     higher_is_better = False
     Params = DuplicateParams
 
+    def __init__(self, params, context=None):
+        super().__init__(params, context)
+        self.seen: HashSet | None = None  # the real pairs' hashes, then every row's scored
+
+    def _seen(self) -> HashSet:
+        if self.seen is None:
+            real = self.context.train_exact_keys if self.params.mode == "exact" else \
+                self.context.train_keys
+            self.seen = HashSet() if real is None else \
+                real.copy() if isinstance(real, HashSet) else HashSet(real)
+        return self.seen
+
     def score(self, rows):
         exact = self.params.mode == "exact"
-        seen = self.context.setdefault("_dup_seen_exact" if exact else "_dup_seen", HashSet())
+        seen = self._seen()
         out = []
         for r in rows:
             k = stable_int(r["source"], r["target"]) if exact else \
@@ -115,6 +127,6 @@ class HeldoutOverlap(Filter):
     Params = Flag
 
     def score(self, rows):
-        held = self.context.get("heldout_keys", set())
+        held = self.context.heldout_keys
         return [1.0 if (norm_key(r["source"]) in held or norm_key(r["target"]) in held) else 0.0
                 for r in rows]

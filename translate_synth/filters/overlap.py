@@ -19,7 +19,7 @@ class RealTargetOverlap(Filter):
     ``duplicate``: such a row adds a second, synthetic source for a target the real data has
     already. ``keep: true`` keeps them (``--set filters.real_target_overlap.keep=true``).
 
-    The real targets come from ``context["_real_targets"]`` (hashes of their normalised text,
+    The real targets come from ``context.real_targets`` (hashes of their normalised text,
     built from the real training pairs by the filter stage, in a run and in ``refilter``).
     """
 
@@ -29,7 +29,7 @@ class RealTargetOverlap(Filter):
     Params = RealTargetOverlapParams
 
     def score(self, rows):
-        real = self.context.get("_real_targets") or ()
+        real = self.context.real_targets or ()
         return [1.0 if r.get("origin") == "bt" and stable_int(norm_key(r["target"])) in real
                 else 0.0 for r in rows]
 

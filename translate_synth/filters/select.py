@@ -7,39 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from translate_synth.filters.base import ORIGINS, Filter, Threshold, register
-from translate_synth.filters.model import Quality
-from translate_synth.hashset import HashSet
-from translate_synth.novelty import word_types
-from translate_synth.text import stable_int
-
-
-class NovelIndex:
-    """Word types of one side that occur in the real training pairs or in two or more
-    candidates of one origin: a row's novel types are the others (counted within its origin, so
-    a forward translation never makes a back-translation's word look common). Built by one pass
-    over the candidates file (8 bytes a distinct (origin, type), plus the real training
-    vocabulary)."""
-
-    def __init__(self, candidates, real_pairs, side: str):
-        from translate_synth.emit import read_jsonl
-
-        k = 0 if side == "source" else 1
-        self.real = set()
-        for p in real_pairs:
-            self.real |= word_types(p[k])
-        once, self.common = HashSet(), HashSet()
-        for r in read_jsonl(candidates):
-            origin = r.get("origin", "bt")
-            for w in word_types(r[side]) - self.real:
-                h = stable_int(origin, w)
-                if h in once:
-                    self.common.add(h)
-                else:
-                    once.add(h)
-
-    def count(self, text: str, origin: str = "bt") -> int:
-        return sum(1 for w in word_types(text) - self.real
-                   if stable_int(origin, w) not in self.common)
+from translate_synth.filters.quality_filter import Quality
 
 
 @register
@@ -62,19 +30,12 @@ class Novelty(Filter):
         if params.side != "target":
             self.score_key = f"novelty_{params.side}"
 
-    def _index(self) -> NovelIndex | None:
-        key = f"_novel_index_{self.params.side}"
-        if key not in self.context:
-            path, pairs = self.context.get("candidates_path"), self.context.get("real_pairs")
-            self.context[key] = NovelIndex(path, pairs() if pairs else (), self.params.side) \
-                if path else None
-        return self.context[key]
-
     def score(self, rows):
         stored = [r.get("scores", {}).get(self.score_key) for r in rows]
         if all(v is not None for v in stored):
             return stored
-        idx = self._index()
+        index = self.context.novel_index  # built by the filter stage, once a side
+        idx = index(self.params.side) if index is not None else None
         if idx is None:
             return stored
         return [float(idx.count(r[self.params.side], r.get("origin", "bt"))) for r in rows]

@@ -15,7 +15,10 @@ from translate_synth.report.ablations import (ablates_html, ablates_md, gather_a
 from translate_synth.report.evaluations import (eval_labels, gather_eval, is_eval_dir,
                                                 model_rows, models_html, models_md)
 from translate_synth.report.gather import gather, summary_row
-from translate_synth.report.render import render_html, render_md
+from translate_synth.report.page_html import render_html
+from translate_synth.report.page_md import render_md
+
+__all__ = ["make_plots", "run_labels", "write_report"]
 
 
 def _score_min(filters: list[dict], score: str) -> float | None:

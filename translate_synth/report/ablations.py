@@ -4,11 +4,12 @@ Reads ``ablate.json`` only; words and rounded numbers."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from translate_synth.rundir import read_result
-from translate_synth.report.render import _e, _md_table, _table, num
+from translate_synth.report.markup import esc, html_table, md_table
+from translate_synth.report.plots import png_bytes
+from translate_synth.report.wording import num
 
 COLORS = {"real": "tab:blue", "hybrid": "tab:green", "unfiltered": "tab:orange",
           "synthetic": "tab:red"}
@@ -28,7 +29,8 @@ def _pct(r) -> str:
     return "-" if not r or r.get("recall") is None else f"{100 * r['recall']:.1f} %"
 
 
-def model_rows(ab: dict) -> list[list[str]]:
+def ablation_model_rows(ab: dict) -> list[list[str]]:
+    """One row of words per trained model of an ablation (condition, seed, scores, curve)."""
     out = []
     for m in ab["models"]:
         t = m["scores"]["test"]
@@ -42,8 +44,9 @@ def model_rows(ab: dict) -> list[list[str]]:
     return out
 
 
-MODEL_HEADER = ["condition", "seed", "steps", "target tokens", "test BLEU", "test chrF",
-                "rare-word recall", "unseen", "frequent", "valid chrF", "valid curve flat"]
+ABLATION_MODEL_HEADER = ["condition", "seed", "steps", "target tokens", "test BLEU",
+                         "test chrF", "rare-word recall", "unseen", "frequent", "valid chrF",
+                         "valid curve flat"]
 
 
 def _cmp_rows(ab: dict) -> list[list[str]]:
@@ -97,10 +100,10 @@ def ablate_md(ab: dict, heading: str = "#") -> str:
     out = [f"{heading} Ablation: does the synthetic data help? ({ab['run']['lang']} run)", ""]
     out += [f"- **{v}**" for v in ab["verdicts"].values()] + [""]
     out += [f"- {f}" for f in _facts(ab)] + [""]
-    out += _md_table(MODEL_HEADER, model_rows(ab)) + [""]
+    out += md_table(ABLATION_MODEL_HEADER, ablation_model_rows(ab)) + [""]
     rows = _cmp_rows(ab)
     if rows:
-        out += _md_table(CMP_HEADER, rows) + [""]
+        out += md_table(CMP_HEADER, rows) + [""]
     out += ["Plot: ablate.png (real test chrF per condition and seed; real-valid chrF by step)."]
     return "\n".join(out) + "\n"
 
@@ -117,17 +120,18 @@ def ablates_html(abls: list[dict]) -> str:
     parts = []
     for i, ab in enumerate(abls):
         parts.append(f"<section id='ablate-{i + 1}'><h2>Ablation: does the synthetic data help? "
-                     f"({_e(ab['run']['lang'])} run)</h2><p class='sub'>Ablation directory "
-                     f"{_e(ab['ablate_dir'])}</p>")
-        parts.append("<ul>" + "".join(f"<li><b>{_e(v)}</b></li>" for v in
+                     f"({esc(ab['run']['lang'])} run)</h2><p class='sub'>Ablation directory "
+                     f"{esc(ab['ablate_dir'])}</p>")
+        parts.append("<ul>" + "".join(f"<li><b>{esc(v)}</b></li>" for v in
                                       ab["verdicts"].values()) + "</ul>")
-        parts.append("<ul>" + "".join(f"<li>{_e(f)}</li>" for f in _facts(ab)) + "</ul>")
-        parts.append(_table(MODEL_HEADER, [[_e(c) for c in r] for r in model_rows(ab)],
-                            num_cols=tuple(range(1, 10))))
+        parts.append("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in _facts(ab)) + "</ul>")
+        parts.append(html_table(ABLATION_MODEL_HEADER,
+                                [[esc(c) for c in r] for r in ablation_model_rows(ab)],
+                                num_cols=tuple(range(1, 10))))
         rows = _cmp_rows(ab)
         if rows:
-            parts.append(_table(CMP_HEADER, [[_e(c) for c in r] for r in rows],
-                                num_cols=(3, 5)))
+            parts.append(html_table(CMP_HEADER, [[esc(c) for c in r] for r in rows],
+                                    num_cols=(3, 5)))
         png = Path(ab["ablate_dir"]) / "ablate.png"
         if png.is_file():
             import base64
@@ -166,7 +170,4 @@ def ablate_png(ab: dict) -> bytes:
     if any(m["curve"] for m in ab["models"]):
         a2.legend(fontsize=7)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=90, style=None)

@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 from translate_synth.rundir import read_result
-from translate_synth.report.render import _e, _md_table, _table, num, origin_words
+from translate_synth.report.markup import esc, html_table, md_table
+from translate_synth.report.wording import num, origin_words
 
 METRIC_WORDS = {"bleu": "BLEU", "chrf": "chrF", "chrf++": "chrF++"}
 SET_WORDS = {"test": "real test set", "valid": "real valid set",
@@ -270,16 +271,16 @@ def eval_md(ev: dict, label: str | None = None, heading: str = "#") -> str:
            + (f"; evaluation directory `{ev['eval_dir']}`" if ev.get("eval_dir") else "")
            + f"; translate-synth {ev.get('version')}.", ""]
     out += [f"- {f}" for f in _facts(ev)] + [""]
-    out += _md_table(SET_HEADER, [_set_cells(r) for r in set_rows(ev)])
+    out += md_table(SET_HEADER, [_set_cells(r) for r in set_rows(ev)])
     orig = _origin_rows(ev)
     if orig:
         out += ["", "Synthetic valid set by origin:", "",
-                *_md_table(["direction", "origin", "rows", "BLEU", "chrF", "chrF++"], orig)]
+                *md_table(["direction", "origin", "rows", "BLEU", "chrF", "chrF++"], orig)]
     out += ["", "Signatures: " + "; ".join(f"{METRIC_WORDS.get(k, k)} `{v['signature']}`"
                                            for k, v in (ev.get("metrics") or {}).items()), "",
             "Stored beside eval.json, one line per row of the set, so every number recomputes "
             "with sacrebleu (e.g. `sacrebleu REF -i HYP -m bleu chrf`):", "",
-            *_md_table(["direction", "set", "references", "hypotheses", "baseline hypotheses"],
+            *md_table(["direction", "set", "references", "hypotheses", "baseline hypotheses"],
                        _files(ev))]
     return "\n".join(out) + "\n"
 
@@ -288,8 +289,8 @@ def models_md(evals: list[dict]) -> list[str]:
     """The models-compared table and one section per evaluation, for report.md."""
     if not evals:
         return []
-    out = ["", "## Models compared", "", *_md_table(MODEL_HEADER, [_model_cells(r) for r in
-                                                                  model_rows(evals)])]
+    out = ["", "## Models compared", "", *md_table(MODEL_HEADER, [_model_cells(r) for r in
+                                                                 model_rows(evals)])]
     for ev, label in zip(evals, eval_labels(evals)):
         out += ["", eval_md(ev, label, heading="##").rstrip("\n")]
     return out
@@ -303,27 +304,30 @@ def models_html(evals: list[dict]) -> str:
     parts = ["<h2>Models compared</h2><p>Scores on each run's real held-out set (the chrF "
              "difference against a baseline with its p-value); rare-word recall as defined "
              "in each evaluation below.</p>",
-             _table(MODEL_HEADER, [[_e(c) for c in _model_cells(r)] for r in model_rows(evals)],
-                    num_cols=tuple(range(4, 12)))]
+             html_table(MODEL_HEADER,
+                        [[esc(c) for c in _model_cells(r)] for r in model_rows(evals)],
+                        num_cols=tuple(range(4, 12)))]
     for i, (ev, label) in enumerate(zip(evals, eval_labels(evals))):
         run = ev.get("run") or {}
-        parts.append(f"<section id='eval-{i + 1}'><h2>Evaluation: {_e(label)} on the "
-                     f"{_e(run.get('lang'))} run</h2><p class='sub'>Run directory "
-                     f"{_e(run.get('dir'))}; evaluation directory {_e(ev['eval_dir'])}; "
-                     f"translate-synth {_e(ev.get('version'))}.</p>")
-        parts.append("<ul>" + "".join(f"<li>{_e(f)}</li>" for f in _facts(ev)) + "</ul>")
-        parts.append(_table(SET_HEADER, [[_e(c) for c in _set_cells(r)] for r in set_rows(ev)],
-                            num_cols=tuple(range(3, 9))))
+        parts.append(f"<section id='eval-{i + 1}'><h2>Evaluation: {esc(label)} on the "
+                     f"{esc(run.get('lang'))} run</h2><p class='sub'>Run directory "
+                     f"{esc(run.get('dir'))}; evaluation directory {esc(ev['eval_dir'])}; "
+                     f"translate-synth {esc(ev.get('version'))}.</p>")
+        parts.append("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in _facts(ev)) + "</ul>")
+        parts.append(html_table(SET_HEADER,
+                                [[esc(c) for c in _set_cells(r)] for r in set_rows(ev)],
+                                num_cols=tuple(range(3, 9))))
         orig = _origin_rows(ev)
         if orig:
-            parts.append("<h4>Synthetic valid set by origin</h4>" + _table(
+            parts.append("<h4>Synthetic valid set by origin</h4>" + html_table(
                 ["direction", "origin", "rows", "BLEU", "chrF", "chrF++"],
-                [[_e(c) for c in r] for r in orig], num_cols=(2, 3, 4, 5)))
-        parts.append(_table(["metric", "sacrebleu signature"],
-                            [[_e(METRIC_WORDS.get(k, k)), f"<code>{_e(v['signature'])}</code>"]
-                             for k, v in (ev.get("metrics") or {}).items()]))
+                [[esc(c) for c in r] for r in orig], num_cols=(2, 3, 4, 5)))
+        parts.append(html_table(["metric", "sacrebleu signature"],
+                                [[esc(METRIC_WORDS.get(k, k)),
+                                  f"<code>{esc(v['signature'])}</code>"]
+                                 for k, v in (ev.get("metrics") or {}).items()]))
         parts.append("<p>Stored beside eval.json, one line per row of the set, so every number "
-                     "recomputes with sacrebleu:</p>" + _table(
+                     "recomputes with sacrebleu:</p>" + html_table(
                          ["direction", "set", "references", "hypotheses", "baseline hypotheses"],
-                         [[_e(c) for c in r] for r in _files(ev)]) + "</section>")
+                         [[esc(c) for c in r] for r in _files(ev)]) + "</section>")
     return "".join(parts)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import heapq
 import json
-import random
 from array import array
 from pathlib import Path
 
 from translate_synth.errors import UserError
+from translate_synth.sampling import Reservoir
 
 EXAMPLES = 3          # best / median / worst accepted rows shown
 REJECTED_PER_FILTER = 3
@@ -38,75 +38,59 @@ def _example(r: dict) -> dict:
                        for k in EXAMPLE_SCORES if k in sc}}
 
 
-class _Reservoir:
-    def __init__(self, k: int, seed: int):
-        self.k, self.n, self.items, self.rng = k, 0, array("d"), random.Random(seed)
+class _CandidateScan:
+    """What one pass over candidates.jsonl collects: score histograms (accepted, and rejected by
+    the first filter that rejected them), counts per origin, synthetic lengths, the best and
+    worst accepted rows and the first rejected ones per filter."""
 
-    def add(self, v: float):
+    def __init__(self, seed: int):
+        self.hist = {k: {"accepted": array("d"), "rejected": {}} for k in ("rt_bleu", "rt_chrf")}
+        self.origins: dict[str, dict] = {}  # origin -> candidates, kept, removed_by {filter: n}
+        self.lengths = {"real": Reservoir(LENGTH_SAMPLE, seed, array("d")),
+                        "synthetic": Reservoir(LENGTH_SAMPLE, seed + 1, array("d"))}
+        self.best, self.worst = [], []
+        self.q_all, self.q_line = array("d"), array("q")
+        self.rejected: dict[str, list] = {}
+        self.n = 0
+
+    def add(self, i: int, r: dict) -> None:
+        """Row ``r``, read from line ``i`` of candidates.jsonl."""
         self.n += 1
-        if len(self.items) < self.k:
-            self.items.append(v)
+        first = None if r.get("accepted") else (r.get("rejected_by") or ["?"])[0]
+        o = self.origins.setdefault(r.get("origin", "?"), {"candidates": 0, "kept": 0,
+                                                           "removed_by": {}})
+        o["candidates"] += 1
+        if first is None:
+            o["kept"] += 1
         else:
-            j = self.rng.randrange(self.n)
-            if j < self.k:
-                self.items[j] = v
+            o["removed_by"][first] = o["removed_by"].get(first, 0) + 1
+        for k, h in self.hist.items():
+            v = r.get("scores", {}).get(k)
+            if v is not None:
+                if first is None:
+                    h["accepted"].append(v)
+                else:
+                    h["rejected"].setdefault(first, array("d")).append(v)
+        if r.get("accepted"):
+            syn = "target" if r.get("authentic") == "source" else "source"
+            self.lengths["synthetic"].add(len(r[syn]))
+            q = r.get("scores", {}).get("quality", r.get("scores", {}).get("rt_chrf", 0.0))
+            self.q_all.append(q)
+            self.q_line.append(i)
+            item = (q, -i, _example(r))
+            heapq.heappush(self.best, item) if len(self.best) < EXAMPLES else \
+                heapq.heappushpop(self.best, item)
+            item = (-q, i, _example(r))
+            heapq.heappush(self.worst, item) if len(self.worst) < EXAMPLES else \
+                heapq.heappushpop(self.worst, item)
+        else:
+            bucket = self.rejected.setdefault(first, [])
+            if len(bucket) < REJECTED_PER_FILTER:
+                bucket.append(_example(r))
 
 
-def gather(run_dir: Path) -> dict:
-    run_dir = Path(run_dir)
-    stats = _load(run_dir / "stats.json")
-    manifest = _load(run_dir / "manifest.json")
-    if stats is None or manifest is None:
-        raise UserError(f"{run_dir}: not a finished run (no stats.json/manifest.json); "
-                        "give OUT/<lang> of a finished `translate-synth run`")
-    seed = manifest.get("seed", 0)
-    # scores of the accepted rows, and of the rejected ones by the first filter that rejected them
-    hist = {k: {"accepted": array("d"), "rejected": {}} for k in ("rt_bleu", "rt_chrf")}
-    origins: dict[str, dict] = {}  # origin -> candidates, kept, removed_by {first filter: rows}
-    lengths = {"real": _Reservoir(LENGTH_SAMPLE, seed), "synthetic": _Reservoir(LENGTH_SAMPLE,
-                                                                                 seed + 1)}
-    best, worst = [], []
-    q_all, q_line = array("d"), array("q")
-    rejected: dict[str, list] = {}
-    cands = run_dir / "candidates.jsonl"
-    n = 0
-    with open(cands, encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            if not line.strip():
-                continue
-            r = json.loads(line)
-            n += 1
-            first = None if r.get("accepted") else (r.get("rejected_by") or ["?"])[0]
-            o = origins.setdefault(r.get("origin", "?"), {"candidates": 0, "kept": 0,
-                                                          "removed_by": {}})
-            o["candidates"] += 1
-            if first is None:
-                o["kept"] += 1
-            else:
-                o["removed_by"][first] = o["removed_by"].get(first, 0) + 1
-            for k in hist:
-                v = r.get("scores", {}).get(k)
-                if v is not None:
-                    if first is None:
-                        hist[k]["accepted"].append(v)
-                    else:
-                        hist[k]["rejected"].setdefault(first, array("d")).append(v)
-            if r.get("accepted"):
-                syn = "target" if r.get("authentic") == "source" else "source"
-                lengths["synthetic"].add(len(r[syn]))
-                q = r.get("scores", {}).get("quality", r.get("scores", {}).get("rt_chrf", 0.0))
-                q_all.append(q)
-                q_line.append(i)
-                item = (q, -i, _example(r))
-                heapq.heappush(best, item) if len(best) < EXAMPLES else \
-                    heapq.heappushpop(best, item)
-                item = (-q, i, _example(r))
-                heapq.heappush(worst, item) if len(worst) < EXAMPLES else \
-                    heapq.heappushpop(worst, item)
-            else:
-                bucket = rejected.setdefault(first, [])
-                if len(bucket) < REJECTED_PER_FILTER:
-                    bucket.append(_example(r))
+def _median_examples(cands: Path, q_all: array, q_line: array) -> list[dict]:
+    """The accepted rows around the median quality, read again from candidates.jsonl."""
     median = []
     if q_all:
         import numpy as np
@@ -118,21 +102,44 @@ def gather(run_dir: Path) -> dict:
             for i, line in enumerate(fh):
                 if i in want:
                     median.append(_example(json.loads(line)))
-    train = run_dir / "train.jsonl"
+    return median
+
+
+def _add_real_lengths(train: Path, reservoir: Reservoir) -> None:
+    """Both sides' lengths of the real pairs of train.jsonl, into ``reservoir``."""
     if train.exists():
         with open(train, encoding="utf-8") as fh:
             for line in fh:
                 r = json.loads(line)
                 if r.get("origin") == "real":
-                    lengths["real"].add(len(r["target"]))
-                    lengths["real"].add(len(r["source"]))
+                    reservoir.add(len(r["target"]))
+                    reservoir.add(len(r["source"]))
+
+
+def gather(run_dir: Path) -> dict:
+    run_dir = Path(run_dir)
+    stats = _load(run_dir / "stats.json")
+    manifest = _load(run_dir / "manifest.json")
+    if stats is None or manifest is None:
+        raise UserError(f"{run_dir}: not a finished run (no stats.json/manifest.json); "
+                        "give OUT/<lang> of a finished `translate-synth run`")
+    scan = _CandidateScan(manifest.get("seed", 0))
+    cands = run_dir / "candidates.jsonl"
+    with open(cands, encoding="utf-8") as fh:
+        for i, line in enumerate(fh):
+            if line.strip():
+                scan.add(i, json.loads(line))
+    median = _median_examples(cands, scan.q_all, scan.q_line)
+    _add_real_lengths(run_dir / "train.jsonl", scan.lengths["real"])
+    hist, origins, lengths, best, worst = (scan.hist, scan.origins, scan.lengths, scan.best,
+                                           scan.worst)
     return {
         "dir": str(run_dir), "lang": stats.get("lang") or run_dir.name,
         "source_lang": stats.get("source_lang"), "stats": stats, "manifest": manifest,
         "collapse": _load(run_dir / "collapse.json"),
         "calibration": {k: v for k, v in (_load(run_dir / "calibration.json") or {}).items()
                         if k != "real_rows"},
-        "candidates": n,
+        "candidates": scan.n,
         "origins": {o: {**v, "removed_by": dict(sorted(v["removed_by"].items(),
                                                        key=lambda kv: (-kv[1], kv[0])))}
                     for o, v in sorted(origins.items())},
@@ -144,7 +151,7 @@ def gather(run_dir: Path) -> dict:
         "examples": {"best": [e for *_, e in sorted(best, key=lambda t: (-t[0], -t[1]))],
                      "median": median,
                      "worst": [e for *_, e in sorted(worst, key=lambda t: (-t[0], t[1]))]},
-        "rejected_examples": rejected,
+        "rejected_examples": scan.rejected,
     }
 
 

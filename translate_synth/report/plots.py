@@ -7,6 +7,7 @@ and rejected rows in their own panel (never a thin sliver under the accepted one
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 
@@ -37,10 +38,12 @@ def _fig(*args, **kw):
         return plt.subplots(*args, layout="constrained", **kw)
 
 
-def _png(fig) -> bytes:
+def png_bytes(fig, dpi: int = DPI, style: dict | None = STYLE) -> bytes:
+    """``fig`` as PNG bytes, then closed: the one savefig of the package's plots. ``style``:
+    the matplotlib settings to save under (None: as they are)."""
     buf = io.BytesIO()
-    with plt.rc_context(STYLE):
-        fig.savefig(buf, format="png", dpi=DPI)
+    with plt.rc_context(style) if style is not None else contextlib.nullcontext():
+        fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
 
@@ -83,7 +86,7 @@ def funnel(steps: list[dict]) -> bytes:
         ax.set_title(f"filter funnel: {_n(steps[-1]['kept'] if steps else 0)} of "
                      f"{_n(steps[0]['seen'] if steps else 0)} synthetic candidates kept")
         _legend(ax, loc="upper right")
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def score_histogram(accepted: list[float], rejected: dict[str, list[float]], label: str,
@@ -131,7 +134,7 @@ def score_histogram(accepted: list[float], rejected: dict[str, list[float]], lab
                      f"filter min {_short(threshold)} " if right else
                      f" filter min {_short(threshold)}", va="top",
                      ha="right" if right else "left", fontsize=10)
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def lengths(parts: dict[str, list[float]]) -> bytes:
@@ -151,7 +154,7 @@ def lengths(parts: dict[str, list[float]]) -> bytes:
         ax.set_xlabel("characters per sentence")
         ax.set_ylabel("% of sentences")
         _legend(ax)
-        return _png(fig)
+        return png_bytes(fig)
 
 
 COLLAPSE_WORDS = {
@@ -212,7 +215,7 @@ def collapse(sides: dict, thresholds: dict, side_names: dict | None = None) -> b
             lo, hi = ax.get_ylim()
             ax.set_ylim(lo - 0.08 * (hi - lo) if lo < 0 else lo, hi + 0.12 * (hi - lo))
         fig.suptitle("collapse monitor: synthetic text against real text (red: alarm)")
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def curriculum(stages: dict, real_pairs: int) -> bytes:
@@ -251,7 +254,7 @@ def curriculum(stages: dict, real_pairs: int) -> bytes:
         ax.set_xlabel("stage (trained in this order)")
         ax.set_title("curriculum: rows per stage")
         _legend(ax, loc="upper right")
-        return _png(fig)
+        return png_bytes(fig)
 
 
 def comparison(rows: list[dict]) -> bytes:
@@ -285,4 +288,4 @@ def comparison(rows: list[dict]) -> bytes:
         for ax in (a1, a2):
             if len(rows) > 4 or max(len(lb) for lb in labels) > 12:
                 ax.tick_params(axis="x", labelrotation=20)
-        return _png(fig)
+        return png_bytes(fig)

@@ -24,8 +24,6 @@ evaluation says "cannot judge" and the run counts those evaluations (``train.jso
 
 from __future__ import annotations
 
-import io
-
 from translate_synth.train.trend import trend
 
 WINDOW_FIELDS = ("step", "stage", "real_chrf", "real_best_chrf", "synthetic_chrf",
@@ -169,6 +167,8 @@ def plot_curves(evals: list[dict], alarms: list[dict], best_step: int | None,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from translate_synth.report.plots import png_bytes
+
     steps = [e["step"] for e in evals]
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
     ax1.plot(steps, [e["real"]["chrf"] for e in evals], "o-", color="tab:blue",
@@ -203,7 +203,4 @@ def plot_curves(evals: list[dict], alarms: list[dict], best_step: int | None,
     if ax2.get_legend_handles_labels()[0]:  # no recall line when no evaluation had one
         ax2.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return buf.getvalue()
+    return png_bytes(fig, dpi=100, style=None)

@@ -1,36 +1,10 @@
-"""Language identification of one side, with py3langid (140 languages, normalised probabilities)."""
+"""The language-ID filter: how sure py3langid (``translate_synth/lid.py``) is that one side is in
+its language."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from translate_synth.filters.base import Filter, register
-from translate_synth.filters.text import SideThreshold
-
-# our codes -> py3langid's where they differ (py3langid uses ISO 639-1 where one exists)
-ALIASES = {"tl": "tl", "fil": "tl"}
-
-
-@lru_cache(maxsize=1)
-def identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
-@lru_cache(maxsize=256)
-def known(lang: str) -> bool:
-    return ALIASES.get(lang, lang) in identifier().nb_classes
-
-
-def confidence(text: str, lang: str) -> float:
-    """Probability (0..1) that ``text`` is in ``lang`` among the identifier's 140 languages."""
-    lid = identifier()
-    code = ALIASES.get(lang, lang)
-    for label, p in lid.rank(text):
-        if label == code:
-            return round(float(p), 4)
-    return 0.0
+from translate_synth.filters.base import Filter, SideThreshold, register
+from translate_synth.lid import confidence, known
 
 
 @register
@@ -59,7 +33,7 @@ class LangID(Filter):
             if not lang or not known(lang):
                 if lang not in self._warned:
                     self._warned.add(lang)
-                    warn = self.context.get("warn")
+                    warn = self.context.warn
                     if warn:
                         warn(f"langid filter: py3langid does not know '{lang}'; "
                              "that side is not checked")

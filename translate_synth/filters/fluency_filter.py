@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from translate_synth.filters.base import Filter, register
-from translate_synth.filters.text import SideThreshold
+from translate_synth.filters.base import Filter, SideThreshold, register
 
 
 @register
@@ -33,7 +32,7 @@ class Fluency(Filter):
 
     def score(self, rows):
         out: list[float | None] = [r.get("scores", {}).get(self.score_key) for r in rows]
-        lms = self.context.get("fluency_lm")
+        lms = self.context.fluency_lm
         if lms is None:
             return out
         for side in ("source", "target"):

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import lru_cache
-from typing import Literal
-
 from pydantic import Field
 
-from translate_synth.filters.base import Filter, Threshold, register
-from translate_synth.text import norm_key
-
-Side = Literal["synthetic", "authentic", "source", "target"]
-
-
-class SideThreshold(Threshold):
-    side: Side = Field("synthetic", description="which side of the row to score")
+from translate_synth.filters.base import Filter, SideThreshold, register
+from translate_synth.text import norm_key, script_word, tokens
 
 
 @register
@@ -68,24 +57,6 @@ class Copy(Filter):
         return out
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-# scripts written without spaces between words: their tokens are single characters
-NO_SPACE_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
-
-
-def tokens(text: str) -> list[str]:
-    """Word tokens (case-folded Unicode words); for text mostly in a script written without
-    spaces (CJK, Thai, Lao, Khmer, Myanmar, Tibetan), single characters. Decided by the script
-    of the letters, not by the number of words: a short phrase ("agora portanto,") stays two
-    words."""
-    letters = [c for c in text if c.isalpha()]
-    if letters and sum(_script_word(c) in NO_SPACE_SCRIPTS for c in letters) * 2 > len(letters):
-        return [c for c in text.casefold() if c.isalnum()]
-    return _WORD.findall(text.casefold())
-
-
 @register
 class Repetition(Filter):
     """Share of the synthetic side's word n-grams (n=1..4, the worst) that repeat an earlier one.
@@ -126,14 +97,6 @@ SCRIPT_NAMES = {"Latn": "LATIN", "Ethi": "ETHIOPIC", "Deva": "DEVANAGARI", "Sinh
                 "Hani": "CJK", "Jpan": "CJK", "Kore": "HANGUL", "Tibt": "TIBETAN"}
 
 
-@lru_cache(maxsize=65536)
-def _script_word(ch: str) -> str:
-    try:
-        return unicodedata.name(ch).split(" ")[0]
-    except ValueError:
-        return ""
-
-
 @register
 class Script(Filter):
     """Share of the letters of one side (default: synthetic) written in its language's script.
@@ -163,7 +126,7 @@ class Script(Filter):
         name = SCRIPT_NAMES.get(code or "")
         if name is None and lang not in self._warned:
             self._warned.add(lang)
-            warn = self.context.get("warn")
+            warn = self.context.warn
             if warn:
                 warn(f"script filter: no known script for '{lang}' ({code}); skipped "
                      "(set the filter's `script:` option)")
@@ -182,8 +145,8 @@ class Script(Filter):
                 out.append(0.0)
                 continue
             if want == "CJK":
-                ok = sum(_script_word(c) in ("CJK", "HIRAGANA", "KATAKANA") for c in letters)
+                ok = sum(script_word(c) in ("CJK", "HIRAGANA", "KATAKANA") for c in letters)
             else:
-                ok = sum(_script_word(c) == want for c in letters)
+                ok = sum(script_word(c) == want for c in letters)
             out.append(round(ok / len(letters), 4))
         return out
