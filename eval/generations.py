@@ -105,9 +105,10 @@ def config(d: Path, seed: int, device: str, loose: bool) -> Path:
 
 
 def translate_test(model_dir: Path, run_dir: Path, test, cache_dir: Path):
-    from translate_synth.evaluate import (eval_config, make_eval_translator, load_run)
+    from translate_synth.evaluate_config import eval_config, make_eval_translator
+    from translate_synth.rundir import read_manifest
 
-    manifest = load_run(run_dir)
+    manifest = read_manifest(run_dir)
     cfg = eval_config(manifest, str(model_dir), "transformers", [], str(cache_dir), False)
     tr = make_eval_translator(cfg, "transformers")
     got = tr.translate([e for e, _ in test], "en", "pt", cfg.synthesis.decoding)
@@ -143,7 +144,7 @@ def main(argv=None) -> int:
 
     if a.threads:
         torch.set_num_threads(a.threads)
-    from translate_synth.evaluate import corpus_scores, metric_args, paired_significance
+    from translate_synth.metrics import corpus_metric_args, corpus_scores, paired_significance
     from translate_synth.generations import GenerationsStopped, run_generations
     from translate_synth.config import load_config
     from translate_synth.train.trainer import train_model
@@ -186,7 +187,7 @@ def main(argv=None) -> int:
                 name = f"{mix}/round-{r['round']}"
                 h, ecfg = translate_test(Path(r["models"]["forward"]["dir"]),
                                          Path(r["run_dir"]), test, cache)
-                args = metric_args(ecfg)
+                args = corpus_metric_args(ecfg.scoring)
                 hyps[name] = h
                 per["systems"][name] = {"scores": corpus_scores(h, refs, args)[0],
                                         "table": next(t for t in rep["table"]
@@ -199,7 +200,7 @@ def main(argv=None) -> int:
                 train_model(run0, a.model, mdir, ["train.stage_steps={mixed: 0}"],
                             resume=(mdir / "checkpoints" / "LATEST").is_file(), log=log)
             h, ecfg = translate_test(mdir, run0, test, cache)
-            args = metric_args(ecfg)
+            args = corpus_metric_args(ecfg.scoring)
             hyps["real-only"] = h
             per["systems"]["real-only"] = {"scores": corpus_scores(h, refs, args)[0]}
         last = a.rounds - 1

@@ -36,6 +36,7 @@ from translate_synth.config import build_config, find_lang_config, read_yaml
 from translate_synth.filtering import apply_filters
 from translate_synth.filters import FilterContext
 from translate_synth.ingest import builtin_path
+from translate_synth.metrics import corpus_scores
 from translate_synth.calibration import calibrate
 from translate_synth.quality import spearman
 from translate_synth.score import RoundTripScorer
@@ -147,9 +148,9 @@ def main(argv=None) -> int:
     def corpus(sel):
         if not sel:
             return {"n": 0}
-        h, refs = [r["source"] for r in sel], [[r["reference"] for r in sel]]
-        return {"n": len(sel), "bleu": round(BLEU().corpus_score(h, refs).score, 2),
-                "chrf": round(CHRF().corpus_score(h, refs).score, 2)}
+        h, refs = [r["source"] for r in sel], [r["reference"] for r in sel]
+        # sacrebleu's defaults (13a, case-sensitive), as sacrebleu's command line scores
+        return {"n": len(sel), **corpus_scores(h, refs, {"bleu": {}, "chrf": {}}, digits=2)[0]}
     top = {}
     for key in ("rt_bleu", "rt_chrf", "quality"):  # keep_top 0.7 by each signal
         ranked = sorted(decided, key=lambda r: (-r["scores"].get(key, 0), r["id"]))

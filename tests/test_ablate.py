@@ -81,7 +81,7 @@ def test_each_condition_trains_on_its_own_rows(tmp_path):
 def test_per_seed_p_is_sacrebleus_and_the_interval_spans_the_truth():
     from sacrebleu.metrics import CHRF
 
-    from translate_synth.evaluate import paired_significance
+    from translate_synth.metrics import paired_significance
 
     rng = np.random.default_rng(0)
     words = "a b c d e f g h i j".split()

@@ -21,7 +21,7 @@ def _first_generated_ids(tr, src, tgt, text):
     """The token ids the model generates for one text, as the backend sets it up."""
     import torch
 
-    tok, model, prefix, gen = tr._setup(src, tgt)
+    tok, model, prefix, gen = tr.setup(src, tgt)
     enc = tok([prefix + text], return_tensors="pt")
     with torch.inference_mode():
         return enc["input_ids"][0].tolist(), model.generate(**enc, **gen, max_new_tokens=4,
@@ -31,7 +31,7 @@ def _first_generated_ids(tr, src, tgt, text):
 def test_nllb_codes_src_lang_and_forced_bos(tiny_nllb):
     tr = _tr(tiny_nllb)
     ids, out, tok = _first_generated_ids(tr, "en", "sw", "the child")
-    assert tr._family[str(tiny_nllb)] == "nllb"
+    assert tr.family(str(tiny_nllb)) == "nllb"
     assert ids[0] == tok.convert_tokens_to_ids("eng_Latn")  # source code first
     assert out[1] == tok.convert_tokens_to_ids("swh_Latn")  # target code forced
     _, back, _ = _first_generated_ids(tr, "sw", "en", "mtoto")
@@ -41,17 +41,17 @@ def test_nllb_codes_src_lang_and_forced_bos(tiny_nllb):
 def test_m2m100_codes_via_get_lang_id(tiny_m2m100):
     tr = _tr(tiny_m2m100)
     ids, out, tok = _first_generated_ids(tr, "en", "sw", "the child")
-    assert tr._family[str(tiny_m2m100)] == "m2m100"
+    assert tr.family(str(tiny_m2m100)) == "m2m100"
     assert ids[0] == tok.get_lang_id("en") and out[1] == tok.get_lang_id("sw")
 
 
 def test_marian_one_model_per_direction_and_target_token(tiny_marian):
     tr = _tr(tiny_marian, id=None, ids={"en-sw": str(tiny_marian), "sw-en": str(tiny_marian)})
     assert tr.model_id("en", "sw") == str(tiny_marian)
-    _, _, prefix, gen = tr._setup("en", "sw")
+    _, _, prefix, gen = tr.setup("en", "sw")
     assert prefix == "" and gen == {}
     tr2 = _tr(tiny_marian, target_token=True)
-    assert tr2._setup("en", "sw")[2] == ">>swh<< "
+    assert tr2.setup("en", "sw")[2] == ">>swh<< "
     with pytest.raises(UserError, match="no model for en-fr"):
         _tr(tiny_marian, id=None, ids={"en-sw": str(tiny_marian)}).model_id("en", "fr")
 
@@ -59,7 +59,7 @@ def test_marian_one_model_per_direction_and_target_token(tiny_marian):
 def test_mbart50_codes_src_lang_and_forced_bos(tiny_mbart50):
     tr = _tr(tiny_mbart50)
     ids, out, tok = _first_generated_ids(tr, "en", "sw", "the child")
-    assert tr._family[str(tiny_mbart50)] == "mbart50"
+    assert tr.family(str(tiny_mbart50)) == "mbart50"
     assert ids[0] == tok.convert_tokens_to_ids("en_XX")  # source code first
     assert out[1] == tok.convert_tokens_to_ids("sw_KE")  # target code forced
     ids, back, _ = _first_generated_ids(tr, "sw", "en", "mtoto")
@@ -73,8 +73,8 @@ def test_mbart50_codes_src_lang_and_forced_bos(tiny_mbart50):
 def test_madlad_t5_target_tag_prefixed_to_the_input(tiny_t5):
     tr = _tr(tiny_t5)
     ids, _, tok = _first_generated_ids(tr, "en", "sw", "the child")
-    assert tr._family[str(tiny_t5)] == "madlad"
-    assert tr._setup("en", "sw")[2] == "<2sw> "
+    assert tr.family(str(tiny_t5)) == "madlad"
+    assert tr.setup("en", "sw")[2] == "<2sw> "
     assert ids[0] == tok.convert_tokens_to_ids("<2sw>")  # one token, not "< 2 s w >"
     ids, _, _ = _first_generated_ids(tr, "sw", "en", "mtoto")
     assert ids[0] == tok.convert_tokens_to_ids("<2en>")

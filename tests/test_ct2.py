@@ -44,7 +44,7 @@ def test_language_codes_reach_ctranslate2(request, tmp_path, fixture, family, co
     _, ct = _pair(request.getfixturevalue(fixture), tmp_path)
     seen = []
     ct.translate(TEXTS[:1], "en", "sw", Decoding(beam_size=1, max_new_tokens=4))
-    tok, model, prefix, gen = ct._setup("en", "sw")
+    tok, model, prefix, gen = ct.setup("en", "sw")
     real = model.translate_batch
 
     def spy(sources, target_prefix=None, **kw):
@@ -55,12 +55,12 @@ def test_language_codes_reach_ctranslate2(request, tmp_path, fixture, family, co
                                                                  staticmethod(spy)})())
     out = ct.translate(TEXTS[:1], "en", "sw", Decoding(beam_size=1, max_new_tokens=4))
     (sources, target_prefix), = seen
-    assert ct._family[next(iter(ct._family))] == family and isinstance(out[0][0], str)
+    assert ct.family(ct.model_id("en", "sw")) == family and isinstance(out[0][0], str)
     if family == "mbart50":
         assert sources[0][0] == codes[0] and target_prefix == [[codes[1]]]
     else:
         assert sources[0][0] == codes[0] and target_prefix is None
-        assert ct._setup("sw", "en")[2] == codes[1] + " "
+        assert ct.setup("sw", "en")[2] == codes[1] + " "
 
 
 @pytest.mark.parametrize("backend", ["transformers", "ctranslate2"])

@@ -18,7 +18,8 @@ from sacrebleu.metrics import BLEU, CHRF
 
 import tiny_models
 from translate_synth.cli import main
-from translate_synth.evaluate import paired_significance, read_lines
+from translate_synth.evaluate import read_lines
+from translate_synth.metrics import paired_significance
 from translate_synth.rarewords import rare_word_recall, train_counts
 from translate_synth.text import tokens
 

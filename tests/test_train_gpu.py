@@ -186,7 +186,7 @@ def test_evaluate_and_train_take_model_settings_from_the_model_given(tmp_path, t
     """The run synthesised with a pinned, remote-code, float16, sampling model: a different
     model gets none of that; the run's own model keeps its settings; sampling never."""
     from translate_synth.config import build_config
-    from translate_synth.evaluate import eval_config, settings_origin
+    from translate_synth.evaluate_config import eval_config, settings_origin
     from translate_synth.train.data import load_run
 
     run_model = {"id": "org/run-model", "revision": "abc123", "trust_remote_code": True,

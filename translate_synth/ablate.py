@@ -153,8 +153,9 @@ def _stage_rows(d: Path, manifest_cfg: dict) -> list[dict]:
 def _evaluate(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts, rare_k: int,
               device: str) -> dict:
     """Translate the real test and valid sets; scores.json (written last)."""
-    from translate_synth.evaluate import (_clean_line, _write_lines, corpus_scores,
-                                          eval_config, make_eval_translator, metric_args)
+    from translate_synth.evaluate import clean_line, write_lines
+    from translate_synth.evaluate_config import eval_config, make_eval_translator
+    from translate_synth.metrics import corpus_metric_args, corpus_scores
     from translate_synth.rarewords import rare_word_recall
 
     done = dest / "scores.json"
@@ -164,13 +165,13 @@ def _evaluate(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts
     cfg = eval_config(manifest, str(model_dir), "transformers", [f"model.device={device}"],
                       no_cache=True)
     tr = make_eval_translator(cfg, "transformers")
-    args = metric_args(cfg)
+    args = corpus_metric_args(cfg.scoring)
     res = {"decoding": cfg.synthesis.decoding.model_dump(), "sets": {}}
     for split, (src, tgt, pairs) in heldout.items():
         got = tr.translate([s for s, _ in pairs], src, tgt, cfg.synthesis.decoding)
-        hyps = [_clean_line(h[0] if h else "") for h in got]
+        hyps = [clean_line(h[0] if h else "") for h in got]
         refs = [g for _, g in pairs]
-        _write_lines(dest / f"{split}.hyp.txt", hyps)
+        write_lines(dest / f"{split}.hyp.txt", hyps)
         scores, sigs = corpus_scores(hyps, refs, args)
         res["sets"][split] = {"rows": len(pairs), **{k: round(v, 4) for k, v in scores.items()},
                               "rare_words": rare_word_recall(hyps, refs, counts, rare_k)}
@@ -193,9 +194,9 @@ def _precheck(run_dir: Path, conditions: list[str]) -> None:
         raise UserError(f"{run_dir / 'candidates.jsonl'}: missing; the unfiltered condition "
                         "re-decides from its stored per-filter decisions: drop `unfiltered` "
                         "from --conditions")
-    from translate_synth.train.data import _jsonl  # one-line errors for a damaged file
+    from translate_synth.rundir import read_pairs  # one-line errors for a damaged file
 
-    if not (run_dir / "test.jsonl").is_file() or not _jsonl(run_dir / "test.jsonl"):
+    if not (run_dir / "test.jsonl").is_file() or not read_pairs(run_dir / "test.jsonl"):
         raise UserError(f"{run_dir}/test.jsonl: missing or empty; ablate compares on "
                         "the real test set: rerun `translate-synth run` with split.test > 0")
     origins = {r.get("origin") == "real" for r in read_jsonl(run_dir / "train.jsonl")}
@@ -317,11 +318,12 @@ def _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, 
     from translate_synth import __version__
     from translate_synth.ablate_stats import (QUESTIONS, budget, paired_difference,
                                               sentence_stats, verdict)
-    from translate_synth.evaluate import make_metrics, metric_args, read_lines
+    from translate_synth.evaluate import read_lines
+    from translate_synth.metrics import corpus_metric_args, make_metrics
     from translate_synth.report.ablations import ablate_md, ablate_png
 
     cfg, t = data.cfg, data.cfg.train
-    metrics = make_metrics(metric_args(cfg))
+    metrics = make_metrics(corpus_metric_args(cfg.scoring))
     refs = {s: [g for _, g in _pairs(run_dir, s, t.reverse)] for s in SPLITS}
     by = {(m["condition"], m["seed"]): m for m in models}
     stats = {}
@@ -368,7 +370,7 @@ def _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, 
 
 def _pairs(run_dir: Path, split: str, reverse: bool) -> list[tuple[str, str]]:
     """(source, reference) of a real held-out set, in the direction trained."""
-    from translate_synth.train.data import _jsonl
+    from translate_synth.rundir import read_pairs
 
-    rows = _jsonl(run_dir / f"{split}.jsonl")
+    rows = read_pairs(run_dir / f"{split}.jsonl")
     return [(r["target"], r["source"]) if reverse else (r["source"], r["target"]) for r in rows]

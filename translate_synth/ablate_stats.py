@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from translate_synth.metrics import score_from_stats, segment_stats
+
 N_SAMPLES = 1000
 LATE_RISE = 0.5  # chrF: a best real-valid score that rose less over the second half: flat
 SEED = 12345  # sacrebleu's default (SACREBLEU_SEED)
@@ -28,11 +30,11 @@ SEED = 12345  # sacrebleu's default (SACREBLEU_SEED)
 def sentence_stats(metric, hyps: list[str], refs: list[str]) -> np.ndarray:
     """sacrebleu's per-sentence sufficient statistics (rows x stats), as its paired test
     holds them (float32)."""
-    return np.array(metric._extract_corpus_statistics(hyps, [refs]), dtype="float32")
+    return np.array(segment_stats(metric, hyps, refs), dtype="float32")
 
 
 def _score(metric, stats: np.ndarray) -> float:
-    return float(metric._compute_score_from_stats(stats.sum(0)).score)
+    return float(score_from_stats(metric, stats.sum(0)))
 
 
 def paired_difference(metric, a: list[np.ndarray], b: list[np.ndarray],

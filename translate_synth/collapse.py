@@ -129,12 +129,14 @@ def self_bleu(texts: list[str], seed: int, n: int = 100) -> float | None:
     from sacrebleu.metrics import BLEU
     from sacrebleu.metrics.helpers import extract_all_word_ngrams
 
+    from translate_synth.metrics import closest_ref_len, preprocess_segment, score_from_stats
+
     if len(texts) < 3:
         return None
     sample = random.Random(seed).sample(texts, min(n, len(texts)))
     bleu = BLEU(effective_order=True)
     order = bleu.max_ngram_order
-    grams, lens = zip(*(extract_all_word_ngrams(bleu._preprocess_segment(t), 1, order)
+    grams, lens = zip(*(extract_all_word_ngrams(preprocess_segment(bleu, t), 1, order)
                         for t in sample))
     top: dict[tuple, tuple[int, int, int]] = {}  # n-gram -> (highest, its sentence, second)
     for i, g in enumerate(grams):
@@ -148,8 +150,8 @@ def self_bleu(texts: list[str], seed: int, n: int = 100) -> float | None:
             hi, who, second = top[k]
             total[len(k) - 1] += c
             correct[len(k) - 1] += min(c, second if who == i else hi)
-        ref_len = bleu._get_closest_ref_len(lens[i], lens[:i] + lens[i + 1:])
-        scores.append(bleu._compute_score_from_stats([lens[i], ref_len, *correct, *total]).score)
+        ref_len = closest_ref_len(bleu, lens[i], lens[:i] + lens[i + 1:])
+        scores.append(score_from_stats(bleu, [lens[i], ref_len, *correct, *total]))
     return round(float(np.mean(scores)), 2)
 
 

@@ -18,6 +18,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from translate_synth.rundir import read_jsonl  # noqa: F401 - the one reader, here for the stages
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -183,13 +185,6 @@ def publish(stage: Path, out: Path, keep=(), checkpoint=None, unfinish: bool = T
         except OSError:
             pass
     return outputs
-
-
-def read_jsonl(path: Path):
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
 
 
 def package_versions() -> dict[str, str]:

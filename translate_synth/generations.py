@@ -50,6 +50,7 @@ from translate_synth import progress
 from translate_synth.config import Config, build_config
 from translate_synth.emit import file_sha256, write_bytes, write_json
 from translate_synth.errors import UserError
+from translate_synth.rundir import derived_model
 
 MIXES = ("hybrid", "synthetic")
 FORMAT = 1
@@ -86,11 +87,12 @@ def round_config(cfg0: Config, k: int, mix: str, out_dir: Path,
         src, lang = cfg0.source_lang, cfg0.lang
         # the trained models' own settings, not round 0's model's: dtype auto (the precision
         # table: never float16 for T5-family weights), no remote code, no revision
-        raw["model"] = {**raw["model"], "backend": "transformers", "id": None,
-                        "family": "auto", "revision": None, "dtype": "auto",
-                        "trust_remote_code": False,
-                        "ids": {f"{src}-{lang}": prev["models"]["forward"]["dir"],
-                                f"{lang}-{src}": prev["models"]["reverse"]["dir"]}}
+        # (ct2_quantization, unused on the transformers backend, stays as round 0 set it)
+        raw["model"] = derived_model(raw["model"], False, backend="transformers", id=None,
+                                     family="auto", dtype="auto",
+                                     ct2_quantization=raw["model"]["ct2_quantization"],
+                                     ids={f"{src}-{lang}": prev["models"]["forward"]["dir"],
+                                          f"{lang}-{src}": prev["models"]["reverse"]["dir"]})
         if mix == "synthetic":
             raw["curriculum"] = {**raw["curriculum"], "enabled": True,
                                  "stages": [dict(SYNTHETIC_STAGE)]}

@@ -14,6 +14,7 @@ byte-reproducible with the transformers backend only. Greedy and beam search are
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -99,16 +100,75 @@ def convert(model_id: str, revision: str | None, quantization: str, root: Path,
     return out
 
 
+HF_WEIGHTS = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
+              "pytorch_model.bin.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "sentencepiece.bpe.model",
+                   "source.spm", "spiece.model", "vocab.json")
+
+
+def is_converted_dir(path: Path) -> bool:
+    """A directory CTranslate2 converted: ``model.bin``, no transformers weights and no
+    transformers config."""
+    return path.is_dir() and (path / "model.bin").is_file() and not any(
+        (path / f).exists() for f in HF_WEIGHTS) and not _hf_config(path)
+
+
+def _hf_config(path: Path) -> bool:
+    """True when ``path/config.json`` is a transformers config (CTranslate2 writes its own
+    config.json, without ``model_type``)."""
+    try:
+        return "model_type" in json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+
+
+def _family_from_tokenizer(tok, mid) -> str:
+    name = type(tok).__name__.lower()
+    for key, fam in (("nllb", "nllb"), ("m2m100", "m2m100"), ("mbart50", "mbart50"),
+                     ("mbart", "mbart50"), ("marian", "marian"), ("t5", "madlad")):
+        if key in name:
+            return fam
+    raise UserError(f"{mid}: cannot tell the language-code scheme from a {type(tok).__name__}: "
+                    "--set model.family=nllb (or m2m100, mbart50, madlad, marian), or give "
+                    "--tokenizer the transformers model it was converted from")
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).splitlines()[0][:160] if str(e) else ""
+
+
 class CT2Translator(TransformersTranslator):
+    """The transformers model ``model.id`` converted for CTranslate2 (once, cached); or, with
+    ``converted``, ``model.id`` is a directory CTranslate2 already converted, used as it is.
+
+    A converted directory's tokenizer comes from the directory (when it holds tokenizer files)
+    or from ``tokenizer`` (the transformers model it was converted from, a directory or hub
+    id); its language-code family from ``model.family``, else from that model's config, else
+    from the tokenizer's class; quantisation ``auto`` is the type it was saved in."""
+
     name = "ctranslate2"
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, converted: bool = False, tokenizer: str | None = None):
         super().__init__(cfg)
         q = self.mcfg.ct2_quantization
         self.quantization = q if q != "auto" else ("float16" if self.device == "cuda" else "int8")
         from translate_synth.cache import default_dir
 
         self.root = Path(self.mcfg.ct2_dir) if self.mcfg.ct2_dir else default_dir() / "ct2"
+        self.converted = converted
+        self.tokenizer_src: str | None = None
+        if converted:
+            mid = cfg.model.id
+            if tokenizer:
+                self.tokenizer_src = tokenizer
+            elif any((Path(mid) / f).exists() for f in TOKENIZER_FILES):
+                self.tokenizer_src = str(mid)
+            else:
+                raise UserError(f"{mid}: a CTranslate2 model without tokenizer files: give "
+                                "--tokenizer PATH_OR_ID (the transformers model it was "
+                                "converted from)")
+            if q == "auto":
+                self.quantization = "default"  # the type it was saved in
 
     def _pick_device(self) -> str:
         # CTranslate2's own CUDA, not torch's (a CPU torch beside a CUDA CTranslate2 is fine)
@@ -116,9 +176,12 @@ class CT2Translator(TransformersTranslator):
         return device
 
     def _load(self, mid: str):
-        if mid not in self._models:
-            import ctranslate2
-
+        if mid in self._models:
+            return self._models[mid]
+        if self.converted:
+            tok, fam = self._open_converted(mid)
+            path = Path(mid)
+        else:
             from translate_synth.backends.hf import load_model
 
             tok, model = load_model(mid, self.mcfg.revision, self.mcfg.trust_remote_code)
@@ -129,14 +192,58 @@ class CT2Translator(TransformersTranslator):
             del model  # conversion reads the checkpoint itself; keep only the tokenizer
             path = convert(mid, self.mcfg.revision, self.quantization, self.root,
                            self.mcfg.trust_remote_code, fam)
-            ct = ctranslate2.Translator(str(path), device=self.device,
-                                        device_index=self.device_index,
-                                        compute_type=self.quantization,
-                                        inter_threads=1, intra_threads=os.cpu_count() or 1)
-            self._models[mid] = (tok, ct)
-            self._family[mid] = fam
-            self._paths = {**getattr(self, "_paths", {}), mid: str(path)}
+        self._models[mid] = (tok, self._translator(path, mid))
+        self._family[mid] = fam
+        self._paths = {mid: str(mid)} if self.converted else \
+            {**getattr(self, "_paths", {}), mid: str(path)}
         return self._models[mid]
+
+    def _translator(self, path: Path, mid: str):
+        import ctranslate2
+
+        kw = dict(device=self.device, device_index=self.device_index,
+                  compute_type=self.quantization, inter_threads=1,
+                  intra_threads=os.cpu_count() or 1)
+        if not self.converted:
+            return ctranslate2.Translator(str(path), **kw)
+        try:
+            return ctranslate2.Translator(str(mid), **kw)
+        except Exception as e:
+            raise UserError(f"{mid}: CTranslate2 cannot load it ({type(e).__name__}: "
+                            f"{_first_line(e)})") from None
+
+    def _open_converted(self, mid: str):
+        """(tokenizer, family) of a converted directory; sets its length limit and EOS rule."""
+        import transformers
+        from transformers import AutoConfig, AutoTokenizer, GenerationConfig
+
+        transformers.utils.logging.set_verbosity_error()
+        src = self.tokenizer_src
+        local = dict(local_files_only=True) if not Path(src).exists() else {}
+        try:
+            tok = AutoTokenizer.from_pretrained(src, **local)
+        except Exception as e:
+            raise UserError(f"tokenizer {src}: cannot load it ({type(e).__name__}: "
+                            f"{_first_line(e)}); give --tokenizer the transformers model the "
+                            "CTranslate2 model was converted from") from None
+        hf = None
+        if not Path(src).exists() or _hf_config(Path(src)):
+            try:
+                hf = AutoConfig.from_pretrained(src, **local)
+            except Exception:
+                hf = None
+        fam = self.mcfg.family
+        if fam == "auto":
+            fam = detect_family(type("M", (), {"config": hf})(), tok) if hf is not None \
+                else _family_from_tokenizer(tok, mid)
+        self._max_pos = getattr(hf, "max_position_embeddings", None) or min(
+            getattr(tok, "model_max_length", 1024) or 1024, 1024)
+        try:
+            gc = GenerationConfig.from_pretrained(src, **local)
+            self._forces_eos = getattr(gc, "forced_eos_token_id", None) is not None
+        except Exception:
+            self._forces_eos = False
+        return tok, fam
 
     def _prefix_token(self, tok, gen) -> list[str] | None:
         forced = gen.get("forced_bos_token_id")
@@ -147,8 +254,8 @@ class CT2Translator(TransformersTranslator):
 
         if not texts:
             return []
-        tok, ct, prefix, gen = self._setup(src, tgt)
-        fam = self._family[self.model_id(src, tgt)]
+        tok, ct, prefix, gen = self.setup(src, tgt)
+        fam = self.family(self.model_id(src, tgt))
         target_prefix = self._prefix_token(tok, gen)
         sources = [tok.convert_ids_to_tokens(tok.encode(prefix + t, truncation=True,
                                                         max_length=self._max_pos))
@@ -191,12 +298,12 @@ class CT2Translator(TransformersTranslator):
         """Mean token log-probability of each target (CTranslate2 ``score_batch``)."""
         if not sources:
             return []
-        tok, ct, prefix, gen = self._setup(src, tgt)
+        tok, ct, prefix, gen = self.setup(src, tgt)
         target_prefix = self._prefix_token(tok, gen)
         mid = self.model_id(src, tgt)
-        fam = self._family[mid]
+        fam = self.family(mid)
         if fam in ("nllb", "m2m100", "mbart50"):
-            tok.tgt_lang = self._code(tgt, fam)
+            tok.tgt_lang = self.lang_code(tgt, fam)
         src_tok = [tok.convert_ids_to_tokens(tok.encode(prefix + s, truncation=True,
                                                         max_length=self._max_pos))
                    for s in sources]

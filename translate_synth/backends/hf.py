@@ -167,6 +167,10 @@ class TransformersTranslator(Translator):
     def _pick_device(self) -> str:
         return pick_device(self.mcfg.device)
 
+    def family(self, mid: str) -> str:
+        """The language-code family of a loaded model (``nllb``, ``marian``...)."""
+        return self._family[mid]
+
     # ------------------------------------------------------------ models and codes
     def model_id(self, src: str, tgt: str) -> str:
         mid = self.mcfg.ids.get(f"{src}-{tgt}") or self.mcfg.id
@@ -193,19 +197,20 @@ class TransformersTranslator(Translator):
             self._family[mid] = fam
         return self._models[mid]
 
-    def _code(self, lang: str, family: str) -> str:
+    def lang_code(self, lang: str, family: str) -> str:
+        """The model's code for ``lang`` in ``family``'s scheme (the config's ``codes`` first)."""
         over = self.cfg.codes if lang == self.cfg.lang else (
             self.cfg.source_codes if lang == self.cfg.source_lang else {})
         return family_code(lang, family, over)
 
-    def _setup(self, src: str, tgt: str):
+    def setup(self, src: str, tgt: str):
         """(tokenizer, model, text prefix, generate kwargs) for one direction."""
         mid = self.model_id(src, tgt)
         tok, model = self._load(mid)
         fam = self._family[mid]
         prefix, gen = "", {}
         if fam in ("nllb", "m2m100", "mbart50"):
-            s, t = self._code(src, fam), self._code(tgt, fam)
+            s, t = self.lang_code(src, fam), self.lang_code(tgt, fam)
             for code in (s, t):
                 if _lang_token_id(tok, fam, code) is None:
                     raise UserError(f"model {mid} does not know the {fam} language code '{code}': "
@@ -213,18 +218,18 @@ class TransformersTranslator(Translator):
             gen["forced_bos_token_id"] = _lang_token_id(tok, fam, t)
             tok.src_lang = s
         elif fam == "madlad":
-            tag = f"<2{self._code(tgt, fam)}>"
+            tag = f"<2{self.lang_code(tgt, fam)}>"
             if _lang_token_id(tok, fam, tag) is None:  # else split into pieces, silently
                 raise UserError(f"model {mid} does not know the madlad language tag '{tag}': "
                                 "it does not support this language, or set codes.madlad")
             prefix = tag + " "
         elif fam == "marian" and self.mcfg.target_token:
-            prefix = f">>{self._code(tgt, fam)}<< "
+            prefix = f">>{self.lang_code(tgt, fam)}<< "
         return tok, model, prefix, gen
 
     def check(self, src, tgt, decoding, n=1):
         super().check(src, tgt, decoding, n)
-        self._setup(src, tgt)
+        self.setup(src, tgt)
 
     # ------------------------------------------------------------ generation
     def _gen_kwargs(self, decoding: Decoding, n: int, max_len: int) -> dict:
@@ -243,8 +248,8 @@ class TransformersTranslator(Translator):
 
         if not texts:
             return []
-        tok, model, prefix, gen = self._setup(src, tgt)
-        fam = self._family[self.model_id(src, tgt)]
+        tok, model, prefix, gen = self.setup(src, tgt)
+        fam = self.family(self.model_id(src, tgt))
         max_pos = getattr(model.config, "max_position_embeddings", None) or 1024
         max_in = min(getattr(tok, "model_max_length", max_pos) or max_pos, max_pos)
         kw = {**gen, **self._gen_kwargs(decoding, n, max_pos)}
@@ -276,12 +281,12 @@ class TransformersTranslator(Translator):
 
         if not sources:
             return []
-        tok, model, prefix, gen = self._setup(src, tgt)
+        tok, model, prefix, gen = self.setup(src, tgt)
         forced = gen.get("forced_bos_token_id")
         mid = self.model_id(src, tgt)
-        fam = self._family[mid]
+        fam = self.family(mid)
         if fam in ("nllb", "m2m100", "mbart50"):
-            tok.tgt_lang = self._code(tgt, fam)
+            tok.tgt_lang = self.lang_code(tgt, fam)
         max_pos = getattr(model.config, "max_position_embeddings", None) or 1024
         pad = tok.pad_token_id
         out: list[float | None] = [None] * len(sources)

@@ -33,7 +33,7 @@ from translate_synth.backends.batching import token_batches
 from translate_synth.config import build_config, parse_override
 from translate_synth.emit import file_sha256
 from translate_synth.errors import UserError
-from translate_synth.rundir import read_manifest
+from translate_synth.rundir import read_manifest, read_pairs
 from translate_synth.text import stable_int
 
 BT_PREFIX = "<BT> "
@@ -60,30 +60,6 @@ class RunData:
     real_target_texts: list[str]  # real training text in the target language (rare words)
     train_texts: list[str]  # every training sentence, both sides (scratch sentencepiece)
     shas: dict = field(default_factory=dict)  # file -> sha256 of what was read
-
-
-def _jsonl(path: Path) -> list[dict]:
-    rows = []
-    try:
-        fh = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: missing; the run directory is incomplete: rerun `translate-synth "
-                        "run` (or `refilter`) to write it") from None
-    with fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                r = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise UserError(f"{path}:{n}: not JSON ({e}); the run directory is damaged: "
-                                "rerun `translate-synth run`") from None
-            if not isinstance(r, dict) or not isinstance(r.get("source"), str) or \
-                    not isinstance(r.get("target"), str):
-                raise UserError(f"{path}:{n}: a row needs string fields source and target "
-                                "(README, Output format)")
-            rows.append(r)
-    return rows
 
 
 def train_overrides(sets) -> list:
@@ -151,7 +127,7 @@ def load_run(run_dir: Path, sets=()) -> RunData:
 
     def read(name: str) -> list[dict]:
         p = run_dir / name
-        rows = _jsonl(p)
+        rows = read_pairs(p)
         shas[name] = file_sha256(p)
         return rows
 

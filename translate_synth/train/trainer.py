@@ -37,6 +37,8 @@ from translate_synth import progress
 from translate_synth.emit import AtomicJsonl, write_bytes, write_json
 from translate_synth.errors import Interrupted, UserError
 from translate_synth.faults import checkpoint as fault_point
+from translate_synth.metrics import corpus_metric_args, corpus_scores
+from translate_synth.rundir import derived_model
 from translate_synth.train.data import RunData, StageStream, allocate_steps, load_run
 from translate_synth.train.trend import sentence_chrf
 from translate_synth.train.watch import Watch, alarm_text, plot_curves
@@ -83,16 +85,6 @@ def restore_rng(torch, rng: dict, log) -> None:
         log(f"train: the checkpoint has the CUDA RNG state of {len(saved)} GPU(s), "
             f"{visible} visible now: restored {min(len(saved), visible)} (dropout masks on the "
             "others differ from an uninterrupted run)")
-
-
-def corpus_metrics(hyps: list[str], refs: list[str], scoring) -> tuple[dict, dict]:
-    """Corpus BLEU and chrF (sacrebleu, the run's tokenisation and case) and their signatures."""
-    from sacrebleu.metrics import BLEU, CHRF
-
-    ms = {"bleu": BLEU(tokenize=scoring.bleu_tokenize, lowercase=scoring.lowercase),
-          "chrf": CHRF(word_order=0, lowercase=scoring.lowercase)}
-    scores = {k: round(m.corpus_score(hyps, [refs]).score, 4) for k, m in ms.items()}
-    return scores, {k: str(m.get_signature()) for k, m in ms.items()}
 
 
 class _Ckpts:
@@ -274,12 +266,9 @@ class Trainer:
         raw = self.cfg.model_dump(mode="json")
         raw.pop("output", None)
         run_model = raw["model"]
-        raw["model"] = {**run_model, "backend": "transformers", "id": str(model_dir),
-                        "ids": {}, "family": self.t.family, "device": self.device_resolved,
-                        "dtype": "float32", "target_token": run_model.get("target_token", False),
-                        "revision": run_model.get("revision") if same_model else None,
-                        "trust_remote_code": bool(run_model.get("trust_remote_code"))
-                        if same_model else False}
+        raw["model"] = derived_model(run_model, same_model, backend="transformers",
+                                     id=str(model_dir), ids={}, family=self.t.family,
+                                     device=self.device_resolved, dtype="float32")
         raw["cache"] = {"enabled": False}
         return TransformersTranslator(build_config(raw, "<train>"))
 
@@ -326,11 +315,11 @@ class Trainer:
                      f"{m.revision or 'default'}, remote code "
                      f"{'trusted' if m.trust_remote_code else 'not trusted'}")
         with progress.step(f"train: loading {src_dir}", log_fn=self.log):
-            self.tok, self.model, self.prefix, _ = self.tr._setup(d.src, d.tgt)
+            self.tok, self.model, self.prefix, _ = self.tr.setup(d.src, d.tgt)
         mid = self.tr.model_id(d.src, d.tgt)
-        self.family = self.tr._family[mid]
+        self.family = self.tr.family(mid)
         if self.family in ("nllb", "m2m100", "mbart50"):
-            self.tok.tgt_lang = self.tr._code(d.tgt, self.family)
+            self.tok.tgt_lang = self.tr.lang_code(d.tgt, self.family)
         self.device = self.tr.device
         self.model.train()
         # Marian: CTranslate2 starts decoding from a zero vector where transformers looks up
@@ -508,7 +497,8 @@ class Trainer:
                 got = self.tr.translate([s for s, _ in pairs], self.data.src, self.data.tgt, dec)
             hyps = [h[0] if h else "" for h in got]
             refs = [g for _, g in pairs]
-            scores, sigs = corpus_metrics(hyps, refs, self.cfg.scoring)
+            scores, sigs = corpus_scores(hyps, refs, corpus_metric_args(
+                self.cfg.scoring, ("bleu", "chrf")), digits=4)
             rows[name] = sentence_chrf(hyps, refs, self.cfg.scoring.lowercase)
             res = {"rows": len(pairs), "loss": round(tot / max(ntok, 1), 5), **scores,
                    "sentence_chrf": round(float(np.mean(rows[name])), 4) if rows[name] else None}
