@@ -13,7 +13,8 @@ import pytest
 from test_train import _log, _sets, _train, make_run
 from translate_synth.errors import UserError
 from translate_synth.precision import inference_dtype, is_t5, train_precision
-from translate_synth.train.trainer import Trainer, restore_rng
+from translate_synth.train.checkpoints import restore_rng
+from translate_synth.train.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
@@ -160,7 +161,7 @@ def test_the_early_stop_is_in_the_checkpoint_a_resume_reads(tmp_path, monkeypatc
     run = make_run(tmp_path / "run", n_real=40, n_syn=40, n_valid=6, n_vsyn=6,
                    curriculum={"enabled": False})
     flat = {"rows": 6, "loss": 1.0, "bleu": 1.0, "chrf": 1.0, "sentence_chrf": 1.0}
-    monkeypatch.setattr(Trainer, "_evaluate", lambda self: {
+    monkeypatch.setattr(Trainer, "evaluate", lambda self: {
         "real": {**flat, "rare_words": {c: {"recall": None} for c in
                                         ("rare", "unseen", "frequent")}},
         "synthetic": dict(flat), "rows": {"real": [1.0] * 6, "synthetic": [1.0] * 6}})
@@ -217,7 +218,7 @@ def test_evaluate_and_train_take_model_settings_from_the_model_given(tmp_path, t
     run = make_run(tmp_path / "run", n_real=10, n_syn=10, n_valid=3, n_vsyn=3, model=run_model)
     tr = Trainer(load_run(run), str(tiny_marian), tmp_path / "m", False, False, None,
                  lambda m: None)
-    t = tr._translator(str(tiny_marian), same_model=False)
+    t = tr.translator(str(tiny_marian), same_model=False)
     assert (t.mcfg.revision, t.mcfg.trust_remote_code, t.mcfg.dtype) == (None, False, "float32")
-    t = tr._translator(str(tiny_marian), same_model=True)
+    t = tr.translator(str(tiny_marian), same_model=True)
     assert (t.mcfg.revision, t.mcfg.trust_remote_code) == ("abc123", True)

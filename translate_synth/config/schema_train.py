@@ -56,11 +56,15 @@ class TrainConfig(Strict):
     Training on what it emits)."""
 
     max_steps: int | None = Field(None, ge=1, description="optimizer steps over all stages "
-                                  "(--max-steps), split by stage rows; null: `epochs` passes "
-                                  "over each stage")
+                                  "(--max-steps), shared as stage_budget says; null: `epochs` "
+                                  "passes over each stage")
     epochs: float = Field(10, gt=0, description="passes over each stage when max_steps is null")
     stage_steps: dict[str, int] = Field({}, description="steps of a named curriculum stage, "
                                         "taken out of max_steps before the rest is split")
+    stage_budget: Literal["rows", "equal", "stale"] = Field(
+        "rows", description="how max_steps is shared by the other stages: rows (by their rows), "
+        "equal (equal shares), stale (each until its real valid stops improving for `patience` "
+        "evaluations, capped; unused steps go to later stages)")
     max_tokens: int = Field(4096, ge=16, description="token budget of a batch: rows x longest "
                             "side (padded), length-bucketed")
     max_len: int = Field(256, ge=4, description="sources and targets are cut to this many "

@@ -11,9 +11,11 @@ A run directory (``OUT/<lang>``, see README "Output format") gives:
   rare and unseen words of rare-word recall, and all of ``train.jsonl`` for the from-scratch
   sentencepiece model.
 
-Steps: ``train.max_steps`` (``--max-steps``) is split over the stages in proportion to their
-rows (each stage gets about as many passes), after the stages named in ``train.stage_steps``
-took their own; without it each stage gets ``train.epochs`` passes. Within a stage, each pass
+Steps: ``train.max_steps`` (``--max-steps``) is shared by the stages as ``train.stage_budget``
+says, after the stages named in ``train.stage_steps`` took their own: ``rows`` in proportion to
+their rows (each stage gets about as many passes), ``equal`` in equal shares, ``stale`` each
+stage until its real valid score stops improving, capped (``stale_cap``); without it each stage
+gets ``train.epochs`` passes. Within a stage, each pass
 is a seeded shuffle of the stage's rows, cut into length-bucketed batches of at most
 ``train.max_tokens`` padded tokens (rows x the longest side), in a seeded order; the batch of
 any step is a pure function of the seed, the data and the step, so a resumed run replays
@@ -109,6 +111,26 @@ def no_synthetic_valid(run_dir: Path) -> str:
             f"curriculum.valid_synthetic={k}` (a fraction of few rows can round to none)")
 
 
+def oriented(r: dict, tag: bool, reverse: bool) -> tuple[str, str]:
+    """(source, target) of a row in the training direction (``reverse``: target first); a
+    back-translated source tagged ``<BT> `` when ``tag`` (forward only), untagged otherwise."""
+    s, g = r["source"], r["target"]
+    if r.get("origin") == "bt":
+        if s.startswith(BT_PREFIX) and (reverse or not tag):
+            s = s[len(BT_PREFIX):]
+        elif tag and not reverse and not s.startswith(BT_PREFIX):
+            s = BT_PREFIX + s
+    return (g, s) if reverse else (s, g)
+
+
+def stage_files(cur) -> dict[str, str]:
+    """{stage name: its file}, in the curriculum's order: ``train.<stage>.jsonl``, or
+    ``train.jsonl`` as one stage named ``train`` when the run has no curriculum."""
+    if cur.enabled and cur.stages:
+        return {s.name: f"train.{s.name}.jsonl" for s in cur.stages}
+    return {"train": "train.jsonl"}
+
+
 def load_run(run_dir: Path, sets=()) -> RunData:
     """The run's resolved config with ``train.*`` overrides, its stages and valid sets."""
     run_dir = Path(run_dir)
@@ -117,6 +139,7 @@ def load_run(run_dir: Path, sets=()) -> RunData:
     raw = {k: v for k, v in manifest["config"].items() if k != "output"}
     cfg = build_config(raw, f"{man} config", overrides=train_overrides(sets))
     t = cfg.train
+    check_stage_budget(t)
     src, tgt = (cfg.lang, cfg.source_lang) if t.reverse else (cfg.source_lang, cfg.lang)
     cur = cfg.curriculum
 
@@ -132,22 +155,11 @@ def load_run(run_dir: Path, sets=()) -> RunData:
         return rows
 
     def pair(r: dict, tag: bool) -> tuple[str, str]:
-        s, g = r["source"], r["target"]
-        if r.get("origin") == "bt":
-            if s.startswith(BT_PREFIX) and (t.reverse or not tag):
-                s = s[len(BT_PREFIX):]
-            elif tag and not t.reverse and not s.startswith(BT_PREFIX):
-                s = BT_PREFIX + s
-        return (g, s) if t.reverse else (s, g)
+        return oriented(r, tag, t.reverse)
 
     stages = []
-    if cur.enabled and cur.stages:
-        names = [s.name for s in cur.stages]
-    else:
-        names = ["train"]
-    for name in names:
-        file = "train.jsonl" if name == "train" and not (cur.enabled and cur.stages) \
-            else f"train.{name}.jsonl"
+    names = stage_files(cur)
+    for name, file in names.items():
         rows = read(file)
         stages.append(Stage(name, file, [pair(r, cur.tag_bt) for r in rows],
                             [r.get("origin", "?") for r in rows]))
@@ -178,9 +190,11 @@ def load_run(run_dir: Path, sets=()) -> RunData:
 
 
 def allocate_steps(sizes: list[int], names: list[str], total: int | None, fixed: dict,
-                   epoch_batches: list[int], epochs: float) -> list[int]:
-    """Steps per stage: ``fixed`` ones first, the rest of ``total`` by rows (largest remainder);
-    without a total, ``epochs`` passes of each stage. Empty stages get none."""
+                   epoch_batches: list[int], epochs: float, mode: str = "rows") -> list[int]:
+    """Steps per stage: ``fixed`` ones first, the rest of ``total`` by rows (``mode`` rows) or
+    in equal shares (``equal``), largest remainder; ``stale``: the plan if every stage used its
+    whole cap (``stale_cap``). Without a total, ``epochs`` passes of each stage. Empty stages
+    get none."""
     if total is None:
         return [fixed.get(n, math.ceil(epochs * b)) if s else 0
                 for n, s, b in zip(names, sizes, epoch_batches)]
@@ -188,13 +202,20 @@ def allocate_steps(sizes: list[int], names: list[str], total: int | None, fixed:
     if taken > total:
         raise UserError(f"train.stage_steps asks for {taken} steps, more than train.max_steps "
                         f"{total}: lower one of them")
+    if mode == "stale":
+        out, step = [], 0
+        for i in range(len(names)):
+            out.append(stale_cap(i, step, sizes, names, total, fixed))
+            step += out[-1]
+        return out
     rest = total - taken
     free = [i for i, n in enumerate(names) if n not in fixed and sizes[i]]
     out = [fixed.get(n, 0) for n in names]
-    weight = sum(sizes[i] for i in free)
+    weights = [1 if mode == "equal" else sizes[i] for i in free]
+    weight = sum(weights)
     if not free or not weight:
         return out
-    share = [rest * sizes[i] / weight for i in free]
+    share = [rest * w / weight for w in weights]
     floor = [int(x) for x in share]
     left = rest - sum(floor)
     for j in sorted(range(len(free)), key=lambda j: (-(share[j] - floor[j]), j))[:left]:
@@ -202,6 +223,38 @@ def allocate_steps(sizes: list[int], names: list[str], total: int | None, fixed:
     for j, i in enumerate(free):
         out[i] = floor[j]
     return out
+
+
+def stale_cap(i: int, step: int, sizes: list[int], names: list[str], total: int,
+              fixed: dict) -> int:
+    """``stage_budget`` stale: the most steps stage ``i`` may take when it starts after ``step``
+    steps. A stage named in ``stage_steps`` takes its own; any other non-empty stage all steps
+    left minus the later named stages' own and a reserve for each later other non-empty stage
+    (``max(1, R // (2 k))``, R: steps not named, k: stages sharing them), so a stage that stops
+    early (``train.patience``) leaves its steps to the later ones and none starves."""
+    if not sizes[i]:
+        return 0
+    if names[i] in fixed:
+        return fixed[names[i]]
+    free = [j for j, n in enumerate(names) if n not in fixed and sizes[j]]
+    rest = total - sum(fixed.get(n, 0) for n in names)
+    reserve = max(1, rest // (2 * len(free)))
+    later = [j for j in range(i + 1, len(names)) if sizes[j]]
+    held = sum(fixed[names[j]] if names[j] in fixed else reserve for j in later)
+    return max(0, total - step - held)
+
+
+def check_stage_budget(t) -> None:
+    """Refuse a ``train.stage_budget`` its settings cannot give (one line)."""
+    mode = t.stage_budget
+    if mode != "rows" and t.max_steps is None:
+        raise UserError(f"train.stage_budget={mode} shares train.max_steps between the stages: "
+                        "give --max-steps N (or train.max_steps), or keep stage_budget rows "
+                        "(train.epochs passes of each stage)")
+    if mode == "stale" and not t.patience:
+        raise UserError("train.stage_budget=stale trains each stage until its real valid score "
+                        "has not improved for train.patience evaluations: set train.patience "
+                        ">= 1 (it is 0), or use stage_budget rows or equal")
 
 
 def epoch_batches(lengths: np.ndarray, max_tokens: int, seed: int, stage: str,
@@ -217,7 +270,8 @@ def epoch_batches(lengths: np.ndarray, max_tokens: int, seed: int, stage: str,
 
 class StageStream:
     """The batches of one stage, pass after pass: ``next()`` gives (epoch, row indices);
-    ``skip(n)`` jumps over n batches (a resume)."""
+    ``skip(n)`` jumps over n batches, ``rewind_to(n)`` starts over and jumps over n (a
+    resume)."""
 
     def __init__(self, lengths: np.ndarray, max_tokens: int, seed: int, stage: str):
         self.lengths, self.max_tokens, self.seed, self.stage = lengths, max_tokens, seed, stage
@@ -236,6 +290,12 @@ class StageStream:
     def skip(self, n: int) -> None:
         for _ in range(n):
             next(self)
+
+    def rewind_to(self, n: int) -> None:
+        """Start over at the first pass, then jump over ``n`` batches (a stage started or
+        resumed after ``n`` of its steps)."""
+        self.epoch, self._batches, self._i = -1, [], 0
+        self.skip(n)
 
     def batches_per_epoch(self) -> int:
         return len(epoch_batches(self.lengths, self.max_tokens, self.seed, self.stage, 0))
