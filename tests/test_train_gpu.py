@@ -60,7 +60,7 @@ def test_the_backend_reads_the_model_type_of_the_model_it_loads(tiny_t5, tiny_ma
         cfg = build_config({"lang": "sw", "model": {"id": str(model), "device": "cpu"},
                             "cache": {"enabled": False}})
         tr = TransformersTranslator(cfg)
-        tok, m = tr._load(str(model))
+        tok, m = tr.load(str(model))
         assert m.config.model_type == mtype and str(m.dtype) == "torch.float32"
         assert tr.describe()["dtype_used"] == {str(model): "float32"}
         # on a GPU without bf16 the same call would give the table's answer

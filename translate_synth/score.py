@@ -12,9 +12,14 @@ sacrebleu itself. The signature is sacrebleu's either way: the numbers are the s
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
 from sacrebleu.metrics import BLEU, CHRF
 
-from translate_synth.config import ScoringConfig
+if TYPE_CHECKING:  # the config sits above the scores (tests/test_architecture.py LAYERS)
+    from translate_synth.config import ScoringConfig
+
 
 try:
     import fastchrf
@@ -49,7 +54,7 @@ def _score_part(job):
     global _WORKER_SCORER
     args, hyps, refs = job
     if _WORKER_SCORER is None or _WORKER_SCORER.args != args:
-        _WORKER_SCORER = RoundTripScorer(ScoringConfig(**args), workers=1)
+        _WORKER_SCORER = RoundTripScorer(SimpleNamespace(**args), workers=1)
     return _WORKER_SCORER._score_serial(hyps, refs)
 
 
@@ -57,7 +62,7 @@ class RoundTripScorer:
     def __init__(self, cfg: ScoringConfig, workers: int | None = None):
         import os
 
-        self.args = cfg.model_dump()
+        self.args = cfg.model_dump() if hasattr(cfg, "model_dump") else dict(vars(cfg))
         self.workers = workers if workers is not None else (cfg.workers or os.cpu_count() or 1)
         self._pool = None
         self.metrics = {
