@@ -329,8 +329,8 @@ def test_the_layer_check_finds_a_planted_lazy_upward_import(planted):
     assert layer_violations(layers) == [
         "translate_synth/low.py:4 low (L0 helpers) imports high (L1 scores & metrics)"]
     assert layer_violations({**layers, "translate_synth.high": 2}) == [
-        "translate_synth/low.py:4 low (L0 helpers) imports high (L2 scores & metrics)",
-        "translate_synth/mid.py:2 mid (L1 config) imports high (L2 scores & metrics)"]
+        "translate_synth/low.py:4 low (L0 helpers) imports high (L2 filters)",
+        "translate_synth/mid.py:2 mid (L1 scores & metrics) imports high (L2 filters)"]
 
 
 # --- private names ------------------------------------------------------------------------------
