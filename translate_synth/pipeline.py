@@ -34,7 +34,7 @@ from translate_synth.journal import Journal, fingerprint
 from translate_synth.ingest import (InputStats, log_inputs, read_context, read_mono,
                                     read_parallel, resolve)
 from translate_synth.run_calibration import calibrate_run
-from translate_synth.score import RoundTripScorer, metric_args
+from translate_synth.score import RoundTripScorer, roundtrip_metric_args
 from translate_synth import mono
 from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_key, plan_split,
                                   route, set_aside_calibration)
@@ -331,7 +331,7 @@ class Run:
                          "paraphrase_sampling": syn.paraphrase.sampling.model_dump()},
             "signatures": scorer.signatures(),
             "metric_engines": {"rt_bleu": "sacrebleu", "rt_chrf": scorer.chrf_engine},
-            "metric_args": metric_args(cfg.scoring),
+            "metric_args": roundtrip_metric_args(cfg.scoring),
             "config": cfg.model_dump(mode="json"),
             "packages": package_versions(),
             "inputs": inputs,

@@ -65,11 +65,8 @@ class RoundTripScorer:
         self.args = cfg.model_dump() if hasattr(cfg, "model_dump") else dict(vars(cfg))
         self.workers = workers if workers is not None else (cfg.workers or os.cpu_count() or 1)
         self._pool = None
-        self.metrics = {
-            "rt_bleu": BLEU(effective_order=True, tokenize=cfg.bleu_tokenize,
-                            lowercase=cfg.lowercase),
-            "rt_chrf": CHRF(word_order=cfg.chrf_word_order, lowercase=cfg.lowercase),
-        }
+        args = roundtrip_metric_args(cfg)
+        self.metrics = {"rt_bleu": BLEU(**args["rt_bleu"]), "rt_chrf": CHRF(**args["rt_chrf"])}
         for m in self.metrics.values():  # a signature exists only once something was scored
             m.sentence_score("a", ["a"])
 
@@ -147,8 +144,9 @@ class RoundTripScorer:
         return {name: m.get_signature().format() for name, m in self.metrics.items()}
 
 
-def metric_args(cfg: ScoringConfig) -> dict[str, dict]:
-    """The constructor arguments behind each signature, for the manifest and for re-scoring."""
+def roundtrip_metric_args(cfg: ScoringConfig) -> dict[str, dict]:
+    """The sacrebleu constructor arguments of the round-trip scores (rt_bleu, rt_chrf), for the
+    scorer, the manifest (``metric_args``) and re-scoring; corpus scores: metrics.py."""
     return {"rt_bleu": {"effective_order": True, "tokenize": cfg.bleu_tokenize,
                         "lowercase": cfg.lowercase},
             "rt_chrf": {"word_order": cfg.chrf_word_order, "lowercase": cfg.lowercase}}

@@ -24,7 +24,7 @@ resamples) give, per seed:
 - round K-1 vs round 0 within each mix (drift over rounds).
 
 Across seeds: the mean difference and how many seeds agree in sign. Writes
-``eval/generations.json`` and ``eval/generations.md`` (``--out-md``) and keeps the work under
+``eval/generations_study.json`` and ``eval/generations_study.md`` (``--out-md``) and keeps the work under
 ``--work`` (default a temp dir).
 
 Reduced grids by flags: ``--seeds 0`` (one seed), ``--rounds 2``, ``--mixes synthetic``,
@@ -35,8 +35,8 @@ filter only, so weak models' output reaches training; with the default filters a
 models are weak stops: no synthetic row kept), ``--no-real-only``. GPU: ``--device cuda`` (training and
 synthesis of rounds >= 1 on the GPU) and, for a pretrained model, ``--model ID``.
 
-    python eval/generations.py                                    # full grid (see README)
-    python eval/generations.py --seeds 0 --rounds 2 --n-real 400 --n-mono 250 --n-test 300 \
+    python eval/generations_study.py                                    # full grid (see README)
+    python eval/generations_study.py --seeds 0 --rounds 2 --n-real 400 --n-mono 250 --n-test 300 \
         --max-steps 300 --evals 2 --shape tiny --threads 1 --loose-filters   # ran: 11.7 min
 """
 
@@ -136,8 +136,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default; "
                     "1 is faster for small models on a busy CPU)")
     ap.add_argument("--work", type=Path, default=None, help="work dir (kept; resumable)")
-    ap.add_argument("--out-json", type=Path, default=HERE / "generations.json")
-    ap.add_argument("--out-md", type=Path, default=HERE / "generations.md")
+    ap.add_argument("--out-json", type=Path, default=HERE / "generations_study.json")
+    ap.add_argument("--out-md", type=Path, default=HERE / "generations_study.md")
     a = ap.parse_args(argv)
 
     import torch
@@ -266,7 +266,7 @@ def _n(x, nd=1):
 def markdown(res: dict) -> str:
     s = res["settings"]
     hw = res["hardware"]
-    lines = ["# Generations experiment (eval/generations.py)", "",
+    lines = ["# Generations experiment (eval/generations_study.py)", "",
              f"Real test set: {s['n_test']} verses of Mark (book {s['books']['test']}; in no "
              f"run's inputs), en -> pt. Real pairs: Luke ({s['inputs']['real']}); "
              f"back-translated: Matthew pt ({s['inputs']['target_mono']}); forward-translated: "
