@@ -78,7 +78,7 @@ class Journal:
         if self.done:
             self.resumed = True
             log.info(f"resuming: {len(self.done)} synthesis chunk(s) already done, no model call "
-                "for them")
+                     "for them")
 
     def _load(self) -> None:
         if not self.path.exists():

@@ -197,7 +197,7 @@ class Progress:
         if not is_quiet() and done:
             of = f"/{self.total:,}" if self.total is not None and self.total != self.n else ""
             log.info(f"{self.desc}: {self.n:,}{of} {self.unit} in "
-                      f"{duration(time.monotonic() - self._t0)}")
+                     f"{duration(time.monotonic() - self._t0)}")
 
 
 def bar(desc: str, total: int | None = None, unit: str = "rows", initial: int = 0) -> Progress:
