@@ -247,7 +247,7 @@ class Run:
             translator = make_translator(cfg)
             scorer = RoundTripScorer(cfg.scoring)
             synth = Synthesiser(cfg, translator, scorer)
-            with progress.step(f"model: loading {model_name(cfg)}", ):
+            with progress.step(f"model: loading {model_name(cfg)}"):
                 synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
             synth.journal, synth.stop_requested = self.journal, lambda: self.stopping
         with _timed(T, "ingest_split"):
