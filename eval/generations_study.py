@@ -148,6 +148,7 @@ def main(argv=None) -> int:
     from translate_synth.generations import GenerationsStopped, run_generations
     from translate_synth.config import load_config
     from translate_synth.train.trainer import train_model
+    from translate_synth import progress
 
     t0 = time.perf_counter()
     work = a.work or Path(tempfile.mkdtemp(prefix="gen-eval-"))
@@ -161,6 +162,7 @@ def main(argv=None) -> int:
                   f"train.device={a.device}", "curriculum.valid_synthetic=40",
                   *SHAPES[a.shape if a.model == "scratch" else "default"]]
     log = (lambda m: print(f"[gen-eval] {m}", file=sys.stderr, flush=True))
+    progress.HANDLER.prefix = "[gen-eval] "  # the package's lines too, as this study's
     results = {"seeds": {}}
     for seed in a.seeds:
         cfg_path = config(work / "data", seed, a.device, a.loose_filters)
@@ -177,7 +179,7 @@ def main(argv=None) -> int:
                 shutil.copytree(first, out / "gen" / "round-0")
             ts = time.perf_counter()
             try:
-                rep = run_generations(cfg, out, a.rounds, mix, a.model, log=log)
+                rep = run_generations(cfg, out, a.rounds, mix, a.model)
             except GenerationsStopped as e:
                 log(str(e))
                 rep = json.loads((out / "gen" / "generations.json").read_text())
@@ -198,7 +200,7 @@ def main(argv=None) -> int:
             mdir = work / f"seed{seed}-real-only"
             if not (mdir / "train.json").is_file():
                 train_model(run0, a.model, mdir, ["train.stage_steps={mixed: 0}"],
-                            resume=(mdir / "checkpoints" / "LATEST").is_file(), log=log)
+                            resume=(mdir / "checkpoints" / "LATEST").is_file())
             h, ecfg = translate_test(mdir, run0, test, cache)
             args = corpus_metric_args(ecfg.scoring)
             hyps["real-only"] = h

@@ -86,15 +86,16 @@ class _FakeCuda:
 
 
 @pytest.mark.parametrize("saved,visible,restored", [(2, 1, 1), (1, 2, 1), (2, 0, 0), (0, 1, 0)])
-def test_rng_restore_with_other_gpus_visible_restores_only_what_matches(saved, visible, restored):
+def test_rng_restore_with_other_gpus_visible_restores_only_what_matches(saved, visible, restored,
+                                                                        capsys):
     import torch
 
     cpu = torch.get_rng_state()
     fake = SimpleNamespace(cuda=_FakeCuda(visible), set_rng_state=lambda s: None)
-    said = []
-    restore_rng(fake, {"cpu": cpu, "cuda": [f"state{i}" for i in range(saved)]}, said.append)
+    restore_rng(fake, {"cpu": cpu, "cuda": [f"state{i}" for i in range(saved)]})
     assert fake.cuda.calls == [(f"state{i}", i) for i in range(restored)]
-    assert bool(said) == (saved != visible and saved > 0)
+    said = "] train: the checkpoint has the CUDA RNG state" in capsys.readouterr().err
+    assert said == (saved != visible and saved > 0)
 
 
 def _interrupted(tmp_path, run, out, at):
@@ -216,8 +217,7 @@ def test_evaluate_and_train_take_model_settings_from_the_model_given(tmp_path, t
                        ["synthesis.decoding.beam_size=3"]).synthesis.decoding.beam_size == 3
     # train: a model that is not the run's gets no revision or remote code from it
     run = make_run(tmp_path / "run", n_real=10, n_syn=10, n_valid=3, n_vsyn=3, model=run_model)
-    tr = Trainer(load_run(run), str(tiny_marian), tmp_path / "m", False, False, None,
-                 lambda m: None)
+    tr = Trainer(load_run(run), str(tiny_marian), tmp_path / "m", False, False, None)
     t = tr.translator(str(tiny_marian), same_model=False)
     assert (t.mcfg.revision, t.mcfg.trust_remote_code, t.mcfg.dtype) == (None, False, "float32")
     t = tr.translator(str(tiny_marian), same_model=True)

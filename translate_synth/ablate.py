@@ -27,15 +27,17 @@ with a checkpoint resumes; ``ablate.identity.json`` refuses a rerun with other s
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
 
-from translate_synth import progress
 from translate_synth.emit import AtomicJsonl, read_jsonl, write_bytes, write_json
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint as fault_point
 from translate_synth.rundir import check_out_outside
+
+log = logging.getLogger(__name__)
 
 CONDITIONS = ("real", "hybrid", "unfiltered", "synthetic")
 FORMAT = 1
@@ -226,7 +228,7 @@ def _check_out(out: Path, run_dir: Path, identity: dict, conditions: list[str]) 
 
 def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
                  conditions=CONDITIONS, max_steps: int | None = None,
-                 device: str | None = None, sets=(), log=progress.log) -> dict:
+                 device: str | None = None, sets=()) -> dict:
     from translate_synth.ablate_stats import curve_state
     from translate_synth.rarewords import train_counts
     from translate_synth.rundir import read_manifest
@@ -261,8 +263,8 @@ def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
 
         vocab = out / "vocab" / "spm.model"
         if not vocab.is_file():
-            log(f"ablate: one sentencepiece vocabulary for every condition, from the run's "
-                f"{len(data.train_texts):,} training sentences")
+            log.info(f"ablate: one sentencepiece vocabulary for every condition, from the run's "
+                     f"{len(data.train_texts):,} training sentences")
             write_bytes(vocab, train_spm(data.train_texts, t.scratch.vocab_size, seed0,
                                          [BT_TAG] if cfg.curriculum.tag_bt and not t.reverse
                                          else ()))
@@ -272,26 +274,26 @@ def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
     rare_k = t.rare_k or cfg.collapse.rare_k
     jobs = [(c, s) for s in seed_list for c in conditions]
     models, spent = [], []
-    log(f"ablate: {len(jobs)} models ({', '.join(conditions)} x {seeds} seed(s)), "
-        + (f"{t.max_steps:,} steps each" if t.max_steps else f"{t.epochs:g} passes each")
-        + f", on {run_dir}")
+    log.info(f"ablate: {len(jobs)} models ({', '.join(conditions)} x {seeds} seed(s)), "
+             + (f"{t.max_steps:,} steps each" if t.max_steps else f"{t.epochs:g} passes each")
+             + f", on {run_dir}")
     for k, (cond, seed) in enumerate(jobs):
         name = f"{cond}-seed{seed}"
         mdir, edir = out / "models" / name, out / "evals" / name
         t0 = time.perf_counter()
         fresh = not ((mdir / "train.json").is_file() and (edir / "scores.json").is_file())
         if not fresh:
-            log(f"ablate: {name}: trained and evaluated earlier: kept")
+            log.info(f"ablate: {name}: trained and evaluated earlier: kept")
         if (mdir / "train.json").is_file():
             summary = json.loads((mdir / "train.json").read_text(encoding="utf-8"))
             if fresh:
-                log(f"ablate: {name}: trained earlier (train.json): kept")
+                log.info(f"ablate: {name}: trained earlier (train.json): kept")
         else:
             resume = (mdir / "checkpoints" / "LATEST").is_file()
-            log(f"ablate: {name}: {'resuming' if resume else 'training'} ({k + 1} of "
-                f"{len(jobs)})")
+            log.info(f"ablate: {name}: {'resuming' if resume else 'training'} ({k + 1} of "
+                     f"{len(jobs)})")
             summary = train_model(dirs[cond], model, mdir, base + [f"train.seed={seed}"],
-                                  resume=resume, log=log, scratch_vocab=vocab)
+                                  resume=resume, scratch_vocab=vocab)
         scores = _evaluate(manifest, mdir, edir, heldout, counts, rare_k, t.device)
         curve = _curve(mdir)
         state, rise = curve_state(curve, summary["steps"], summary["stopped"])
@@ -306,8 +308,8 @@ def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
             spent.append(time.perf_counter() - t0)
             left = len(jobs) - k - 1
             eta = f"; about {sum(spent) / len(spent) * left / 60:.1f} min left" if left else ""
-            log(f"ablate: {name} done in {spent[-1]:.0f} s: real test chrF "
-                f"{scores['sets']['test']['chrf']:.1f}; {k + 1} of {len(jobs)} models{eta}")
+            log.info(f"ablate: {name} done in {spent[-1]:.0f} s: real test chrF "
+                     f"{scores['sets']['test']['chrf']:.1f}; {k + 1} of {len(jobs)} models{eta}")
         fault_point(f"ablate:done:{name}")
     return _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, data,
                    rare_k, vocab)

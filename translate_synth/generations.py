@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -51,6 +52,8 @@ from translate_synth.config import Config, build_config
 from translate_synth.emit import file_sha256, write_bytes, write_json
 from translate_synth.errors import UserError
 from translate_synth.rundir import derived_model
+
+log = logging.getLogger(__name__)
 
 MIXES = ("hybrid", "synthetic")
 FORMAT = 1
@@ -125,16 +128,16 @@ def _synthetic_rows(run_dir: Path) -> int:
     return n
 
 
-def _train(run_dir: Path, model: str, out: Path, reverse: bool, log) -> dict:
+def _train(run_dir: Path, model: str, out: Path, reverse: bool) -> dict:
     from translate_synth.train.trainer import train_model
 
     done = _read_json(out / "train.json")
     if done is not None:
-        log(f"generations: {out} is trained (train.json): kept")
+        log.info(f"generations: {out} is trained (train.json): kept")
         return done
     resume = (out / "checkpoints" / "LATEST").is_file()
     return train_model(run_dir, model, out, [f"train.reverse={'true' if reverse else 'false'}"],
-                       resume=resume, log=log)
+                       resume=resume)
 
 
 def _side_metrics(side: dict) -> dict:
@@ -169,7 +172,7 @@ def round_metrics(run_dir: Path, ev: dict, fwd: dict, rev: dict) -> dict:
 
 
 def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
-                    log=progress.log, restart_run: bool = False) -> dict:
+                    restart_run: bool = False) -> dict:
     """Run (or resume) ``rounds`` rounds into ``out/gen``; return ``generations.json``."""
     from translate_synth.evaluate import evaluate
     from translate_synth.executors import run as run_executor
@@ -200,7 +203,7 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
                     f"{rdir} is a finished round of other settings "
                     f"({_diff(done.get('identity'), ident)}): choose another --out, or remove "
                     f"{root} to start over")
-            log(f"generations: round {k} finished earlier: kept ({rdir / 'round.json'})")
+            log.info(f"generations: round {k} finished earlier: kept ({rdir / 'round.json'})")
             heldout0 = heldout0 or done["heldout"]
             done_rounds.append(done)
             write_report(root, base, done_rounds)
@@ -216,21 +219,21 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         cfg = round_config(cfg0, k, mix, rdir, prev)
         eta = "" if not n_run else ", ETA " + progress.duration(
             (time.monotonic() - t_run) / n_run * (rounds - k))
-        log(f"generations: round {k} (of {rounds}: 0..{rounds - 1}{eta}): synthesise with "
-            f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
-        result = run_executor(cfg, rdir, log=log, restart=restart_run)
+        log.info(f"generations: round {k} (of {rounds}: 0..{rounds - 1}{eta}): synthesise with "
+                 f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
+        result = run_executor(cfg, rdir, restart=restart_run)
         run_dir = Path(result.out_dir)
         syn = _synthetic_rows(run_dir)
         if syn:  # (no row at all stops the loop below, with its own message)
             for w in result.stats.get("warnings") or []:
-                log(f"WARNING: round {k}: {w}")
+                log.info(f"WARNING: round {k}: {w}")
         if not syn:
             reason = (f"round {k}: the run kept no synthetic row (see {run_dir / 'stats.json'} "
                       "and candidates.jsonl): "
                       + ("the configured model's output did not pass the filters" if k == 0 else
                          f"round {k - 1}'s models are too weak to synthesise through the "
                          "filters") + "; the loop stops here")
-            log(f"generations: {reason}")
+            log.info(f"generations: {reason}")
             write_report(root, base, done_rounds, stopped={"round": k, "reason": reason})
             raise GenerationsStopped(reason)
         held = _heldout(run_dir)
@@ -239,14 +242,14 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         elif held != heldout0:
             raise UserError(f"{run_dir}: its valid/test sets differ from round 0's; the held-out "
                             "sets must stay fixed across rounds (same data, seed and split)")
-        log(f"generations: round {k}: train {cfg.source_lang}->{cfg.lang} and "
-            f"{cfg.lang}->{cfg.source_lang} ({model})")
-        fwd = _train(run_dir, model, rdir / "model-fwd", False, log)
-        rev = _train(run_dir, model, rdir / "model-rev", True, log)
-        log(f"generations: round {k}: evaluate on the real test set")
+        log.info(f"generations: round {k}: train {cfg.source_lang}->{cfg.lang} and "
+                 f"{cfg.lang}->{cfg.source_lang} ({model})")
+        fwd = _train(run_dir, model, rdir / "model-fwd", False)
+        rev = _train(run_dir, model, rdir / "model-rev", True)
+        log.info(f"generations: round {k}: evaluate on the real test set")
         ev = evaluate(str(rdir / "model-fwd"), run_dir, rdir / "eval", split="test",
                       direction="forward", cache_dir=cfg.cache.dir,
-                      no_cache=not cfg.cache.enabled, log=log)
+                      no_cache=not cfg.cache.enabled)
         rec = {
             "round": k, "identity": ident, "run_dir": str(run_dir),
             "synthesised_with": "configured" if k == 0 else f"round-{k - 1}",

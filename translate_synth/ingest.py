@@ -13,6 +13,7 @@ file for whatever was skipped, truncated or dropped. Nothing is read whole.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
@@ -24,6 +25,8 @@ from translate_synth.errors import UserError
 from translate_synth.ingest_formats import Header, check_options, read_records
 from translate_synth.ingest_lines import RowProblem, check_file
 from translate_synth.text import clean
+
+log = logging.getLogger(__name__)
 
 FORMATS_BY_SUFFIX = {".txt": "text", ".text": "text", ".tsv": "tsv", ".jsonl": "jsonl",
                      ".json": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -93,12 +96,12 @@ def input_summary(st: InputStats, data: DataConfig) -> str | None:
     return f"data: {st.path}: {', '.join(parts)}" if parts else None
 
 
-def log_inputs(log, stats: list[InputStats], data: DataConfig) -> None:
-    """``input_summary`` of each file through the run's log (both executors call this)."""
+def log_inputs(stats: list[InputStats], data: DataConfig) -> None:
+    """``input_summary`` of each file in the log (both executors call this)."""
     for st in stats:
         line = input_summary(st, data)
         if line:
-            log(line)
+            log.info(line)
 
 
 def builtin_path(name: str) -> Path:

@@ -10,10 +10,10 @@ archive).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -40,6 +40,7 @@ from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_ke
                                   route, set_aside_calibration)
 from translate_synth.synthesise import Synthesiser, paraphrase_inputs
 
+log = logging.getLogger(__name__)
 
 
 MONO_KIND = {"bt": "target_mono", "ft": "source_mono"}  # the input each origin translates
@@ -60,11 +61,6 @@ def model_name(cfg: Config) -> str:
         return "bergamot (the built-in en<->pt model)"
     ids = sorted({v for v in m.ids.values() if v}) or [m.id]
     return f"{', '.join(map(str, ids))} ({m.backend})"
-
-
-def log_to_stderr(msg: str) -> None:
-    """A progress line on stderr, always (the default ``log`` of a run)."""
-    print(f"[translate-synth] {msg}", file=sys.stderr, flush=True)
 
 
 @contextmanager
@@ -88,14 +84,14 @@ def prepare_out_dir(out_root: Path, lang: str) -> Path:
 
 
 class Run:
-    def __init__(self, cfg: Config, out_root: Path, log=log_to_stderr, restart: bool = False):
-        self.cfg, self.log = cfg, log
+    def __init__(self, cfg: Config, out_root: Path, restart: bool = False):
+        self.cfg = cfg
         self.out = prepare_out_dir(out_root, cfg.lang)
         self.work = self.out / ".work"
         self.stage = self.out / ".staging"
         shutil.rmtree(self.stage, ignore_errors=True)
         self.fingerprint = fingerprint(cfg, self._input_shas())
-        self.journal = Journal(self.work, self.fingerprint, restart=restart, log=log)
+        self.journal = Journal(self.work, self.fingerprint, restart=restart)
         self.stage.mkdir(parents=True)
         self.timings: dict = {}
         self.inputs: dict[str, list[InputStats]] = {}
@@ -192,7 +188,7 @@ class Run:
                                                          want_para):
                 total = self.synthesis_inputs(origin, split)
                 with progress.bar(f"{origin} (synthesise + round trip)", total=total,
-                                  unit="texts", log_fn=self.log) as pbar:
+                                  unit="texts") as pbar:
                     seen = 0
                     replayed = sum(e["counters"].get("inputs", {}).get(origin, 0)
                                    for (o, _), e in self.journal.done.items() if o == origin)
@@ -204,8 +200,8 @@ class Run:
                         pbar.skip(old)
                         pbar.update(delta - old)
                         seen = synth.stats.inputs[origin]
-                log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
-                self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+                log_inputs(self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
+                log.info(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     def synthesis_inputs(self, origin: str, split: Split) -> int:
         """The texts (paraphrase: jobs) an origin will synthesise from, counted beforehand for
@@ -251,7 +247,7 @@ class Run:
             translator = make_translator(cfg)
             scorer = RoundTripScorer(cfg.scoring)
             synth = Synthesiser(cfg, translator, scorer)
-            with progress.step(f"model: loading {model_name(cfg)}", log_fn=self.log):
+            with progress.step(f"model: loading {model_name(cfg)}"):
                 synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
             synth.journal, synth.stop_requested = self.journal, lambda: self.stopping
         with _timed(T, "ingest_split"):
@@ -259,16 +255,16 @@ class Run:
             if cfg.split.calibration and (self.work / "real_train.jsonl").exists():
                 train_hashes = self.set_aside(split)
         checkpoint("after_split")
-        log_inputs(self.log, self.inputs.get("parallel", []), cfg.data)
+        log_inputs(self.inputs.get("parallel", []), cfg.data)
         if drop_summary(split.counts):
-            self.log(drop_summary(split.counts))
-        self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
+            log.info(drop_summary(split.counts))
+        log.info(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
                  f"{len(split.test)} test" + (f", {split.counts['calibration']} set aside for "
                                               "calibration (split.calibration)"
                                               if split.counts.get("calibration") else ""))
         with _timed(T, "calibrate"):
             calibration = calibrate_run(cfg, self.work, synth, [o for o, w in (
-                ("bt", want_bt), ("ft", want_ft)) if w], self.log)
+                ("bt", want_bt), ("ft", want_ft)) if w])
 
         with _timed(T, "synthesise"):
             self.synthesise(synth, split, want_bt, want_ft, want_para,
@@ -279,8 +275,7 @@ class Run:
         write_json(self.stage / "calibration.json", calibration)
         done = filter_and_emit(cfg, self.work / "candidates.raw.jsonl", self.stage, real_train,
                                split.valid, split.test, split.heldout_keys, train_hashes, T,
-                               calibration=calibration, **self.filter_context(),
-                               log=self.log)
+                               calibration=calibration, **self.filter_context())
         T["total"] = round(time.perf_counter() - wall0, 3)
         stats = self.run_stats(split, synth, calibration, done, translator)
         scorer.close()
@@ -339,7 +334,7 @@ class Run:
         }
 
 
-def run(cfg: Config, out_root: Path, log=log_to_stderr, restart: bool = False,
+def run(cfg: Config, out_root: Path, restart: bool = False,
         run_class: type[Run] = Run) -> RunResult:
     """One language, start to finish; resumes an unfinished run with the same fingerprint.
 
@@ -347,9 +342,9 @@ def run(cfg: Config, out_root: Path, log=log_to_stderr, restart: bool = False,
     of finished synthesis chunks is kept when there is one, so the same command resumes.
     """
     existed = (Path(out_root) / cfg.lang).exists()
-    r = run_class(cfg, out_root, log, restart=restart)
+    r = run_class(cfg, out_root, restart=restart)
     try:
-        with _stop_on_sigint(r, log):
+        with _stop_on_sigint(r):
             return r.run()
     except BaseException:
         shutil.rmtree(r.stage, ignore_errors=True)
@@ -365,7 +360,7 @@ def run(cfg: Config, out_root: Path, log=log_to_stderr, restart: bool = False,
 
 
 @contextmanager
-def _stop_on_sigint(r: Run, log):
+def _stop_on_sigint(r: Run):
     """First Ctrl-C: finish the current chunk, journal it, stop. Second Ctrl-C: stop now."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -375,7 +370,7 @@ def _stop_on_sigint(r: Run, log):
         if r.stopping:
             raise KeyboardInterrupt
         r.stopping = True
-        log("Ctrl-C: stopping after the current chunk (press again to stop at once)")
+        log.info("Ctrl-C: stopping after the current chunk (press again to stop at once)")
 
     previous = signal.signal(signal.SIGINT, handler)
     try:

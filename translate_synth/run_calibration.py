@@ -4,6 +4,7 @@ pairs, once per run (journaled in ``.work/calibration.json``)."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from translate_synth import progress
@@ -13,8 +14,10 @@ from translate_synth.emit import read_jsonl, write_json
 from translate_synth.fluency import training_sample
 from translate_synth.quality import CALIBRATED, uncalibrated
 
+log = logging.getLogger(__name__)
 
-def calibrate_run(cfg: Config, work: Path, synth, origins, log) -> dict:
+
+def calibrate_run(cfg: Config, work: Path, synth, origins) -> dict:
     """Choose and fit the quality model per origin on real training pairs (journaled: done
     once per run). Its warnings go to stderr, calibration.json and stats.json."""
     path = work / "calibration.json"
@@ -34,8 +37,7 @@ def calibrate_run(cfg: Config, work: Path, synth, origins, log) -> dict:
         # the real pairs round-tripped in both shapes, then out and back per origin
         n_calls = 2 + 2 * len([o for o in CALIBRATED if o in origins])
         with progress.bar("quality calibration (translate real pairs)",
-                          total=len(pairs) * n_calls, unit="sentences",
-                          log_fn=log) as pbar:
+                          total=len(pairs) * n_calls, unit="sentences") as pbar:
             cal = calibrate(pairs, progress.Counted(synth.tr, pbar), synth.scorer, langs,
                             synth.decoding, synth.rt_decoding, cfg.seed,
                             model_scores=synth.model_scores, origins=origins,
@@ -45,8 +47,8 @@ def calibrate_run(cfg: Config, work: Path, synth, origins, log) -> dict:
                            "pairs)")
     warnings = cal.get("warnings", [])
     if cal["note"] not in warnings:  # else it is the first warning: said once, as one
-        log(f"quality: {cal['note']}")
+        log.info(f"quality: {cal['note']}")
     for w in warnings:
-        log(f"warning: quality: {w}")
+        log.info(f"warning: quality: {w}")
     write_json(path, cal)
     return cal

@@ -4,15 +4,16 @@ in its manifest (`run`, `refilter` and `batch` call ``write_extras``)."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
 from translate_synth.emit import publish, write_json
-from translate_synth.pipeline import log_to_stderr
+
+log = logging.getLogger(__name__)
 
 
-def write_extras(out: Path, stats: dict, manifest: dict, report: bool, comet: bool,
-                 log=log_to_stderr) -> dict:
+def write_extras(out: Path, stats: dict, manifest: dict, report: bool, comet: bool) -> dict:
     """The report (report.json/.html/.md, report_plots/) and the Comet ML offline archive
     (comet/) of a finished run in ``out``: staged, moved in, and listed in ``manifest.json``
     (rewritten with them; the report embeds the manifest of the data files). Returns the
@@ -28,8 +29,6 @@ def write_extras(out: Path, stats: dict, manifest: dict, report: bool, comet: bo
 
             write_report([out], stage)
         if comet:
-            import logging
-
             from translate_synth.tracking import log_to_comet
 
             col = out / "collapse.json"
@@ -43,8 +42,8 @@ def write_extras(out: Path, stats: dict, manifest: dict, report: bool, comet: bo
                                    + sorted((stage / "report_plots").glob("*.png")))
             finally:
                 logging.disable(disabled)
-            log(f"comet: logged {got['mode']}" + ("" if got["mode"] == "online" else
-                f"; offline archive in {out / 'comet'} (upload: `comet upload`)"))
+            log.info(f"comet: logged {got['mode']}" + ("" if got["mode"] == "online" else
+                     f"; offline archive in {out / 'comet'} (upload: `comet upload`)"))
         extra = publish(stage, out, keep=set(manifest["outputs"]), unfinish=False)
         manifest = {**manifest, "outputs": dict(sorted({**manifest["outputs"],
                                                         **extra}.items()))}

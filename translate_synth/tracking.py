@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 # COMET_AUTO_LOG_DISABLE=1 would disable the whole experiment (comet-ml 3.58): never set here
-QUIET = {"COMET_DISABLE_AUTO_LOGGING": "1",
+COMET_QUIET_ENV = {"COMET_DISABLE_AUTO_LOGGING": "1",
          "COMET_ERROR_TRACKING_ENABLE": "false", "COMET_AUTO_LOG_ENV_HOST": "false",
          "COMET_AUTO_LOG_GIT_METADATA": "false", "COMET_AUTO_LOG_GIT_PATCH": "false"}
 OFF = dict(log_code=False, log_graph=False, auto_param_logging=False, auto_metric_logging=False,
@@ -42,7 +42,7 @@ def open_experiment(project: str, name: str, params: dict, offline_dir: Path):
     """A Comet experiment named ``name`` in ``project`` with ``params`` (flattened) logged:
     online with COMET_API_KEY, else an offline archive in ``offline_dir`` (made).
     Returns (experiment, "online" or "offline")."""
-    for k, v in QUIET.items():
+    for k, v in COMET_QUIET_ENV.items():
         os.environ.setdefault(k, v)
     os.environ.pop("COMET_AUTO_LOG_DISABLE", None)  # --track comet asked for logging
     import comet_ml
@@ -82,8 +82,9 @@ def metrics_of(stats: dict, collapse: dict | None) -> dict[str, float]:
 
 
 def log_to_comet(run_dir: Path, stats: dict, manifest: dict, collapse: dict | None,
-                 assets: list[Path], log=None) -> dict:
-    """Log one run; returns {"mode": "online"|"offline", "where": url or archive dir}."""
+                 assets: list[Path]) -> dict:
+    """Log one run; returns {"mode": "online"|"offline", "where": url or archive dir} (the
+    caller says where in the log)."""
     exp, mode = open_experiment(f"translate-synth-{stats.get('lang')}",
                                 f"{stats.get('lang')}-seed{manifest.get('seed')}",
                                 manifest.get("config", {}), Path(run_dir) / "comet")
@@ -94,9 +95,6 @@ def log_to_comet(run_dir: Path, stats: dict, manifest: dict, collapse: dict | No
     exp.log_asset_data(manifest, name="manifest.json")
     where = exp.url if mode == "online" else str(Path(run_dir) / "comet")
     exp.end()
-    if log:
-        log(f"comet: logged {mode}" + ("" if mode == "online" else
-                                       f"; offline archive in {where} (upload: `comet upload`)"))
     return {"mode": mode, "where": where}
 
 

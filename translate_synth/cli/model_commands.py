@@ -54,12 +54,12 @@ def train(run_dir, model, out, max_steps, sets, resume, stop_on_divergence, trac
     from translate_synth.train.trainer import train_model
     from translate_synth.train.watch import alarm_text, div_note
 
-    progress.QUIET = quiet
+    progress.set_quiet(quiet)
     overrides: list = list(sets)
     if max_steps is not None:
         overrides.append((f"train.max_steps={max_steps}", f"--max-steps {max_steps}"))
     got = train_model(Path(run_dir), model, Path(out), overrides, resume=resume,
-                      stop_on_divergence=stop_on_divergence, track=track, log=progress.log)
+                      stop_on_divergence=stop_on_divergence, track=track)
     best = got["best"] or {}
     real = best.get("real") or {}
     click.echo(f"trained: {got['steps']:,} steps ({got['stopped']}); best step "
@@ -113,12 +113,12 @@ def ablate(run_dir, model, out, seeds, conditions, max_steps, device, sets, quie
     from translate_synth import progress
     from translate_synth.ablate import parse_conditions, run_ablation
 
-    progress.QUIET = quiet
+    progress.set_quiet(quiet)
     if max_steps is not None and max_steps < 1:
         raise UserError(f"--max-steps {max_steps}: at least 1")
     rep = run_ablation(Path(run_dir), model, Path(out), seeds=seeds,
                        conditions=parse_conditions(conditions), max_steps=max_steps,
-                       device=device, sets=list(sets), log=progress.log)
+                       device=device, sets=list(sets))
     for v in rep["verdicts"].values():
         click.echo(v)
     click.echo(f"ablation: {Path(out) / 'ablate.md'}")
@@ -171,9 +171,9 @@ def generations(lang, config, out, rounds, mix, model, limit, seed, sets, no_cac
     from translate_synth import progress
     from translate_synth.generations import GenerationsStopped, run_generations
 
-    progress.QUIET = quiet
+    progress.set_quiet(quiet)
     try:
-        rep = run_generations(cfg, Path(out), rounds, mix, model, log=progress.log)
+        rep = run_generations(cfg, Path(out), rounds, mix, model)
     except GenerationsStopped as e:  # a result, not an input error: the report is written
         click.echo(f"error: {e} (report: {Path(out) / 'gen' / 'generations.md'})", err=True)
         sys.exit(3)
@@ -238,12 +238,12 @@ def evaluate(model, run_dir, out, baseline, split, direction, backend, baseline_
     from translate_synth.evaluate import evaluate as do_evaluate
     from translate_synth.report.evaluations import gap_words, recall_words
 
-    progress.QUIET = quiet
+    progress.set_quiet(quiet)
     ev = do_evaluate(model, Path(run_dir), Path(out), baseline=baseline, split=split,
                      direction=direction, backend=backend, baseline_backend=baseline_backend,
                      tokenizer=tokenizer, baseline_tokenizer=baseline_tokenizer,
                      sets=list(sets), paired_test=paired_test, cache_dir=cache_dir,
-                     no_cache=no_cache, log=progress.log)
+                     no_cache=no_cache)
     from translate_synth.report.wording import num
 
     for d in ev["directions"].values():

@@ -58,12 +58,12 @@ def export(run_dir, fmt, out, tag_bt, bt_tag, quiet):
     from translate_synth import progress
     from translate_synth.export import DEFAULT_TAG, export_run, summary_line
 
-    progress.QUIET = quiet
+    progress.set_quiet(quiet)
     if bt_tag is not None and tag_bt is False:
         raise UserError("--bt-tag with --no-tag-bt: drop one of them")
     tag = None if tag_bt is None and bt_tag is None else \
         ("" if tag_bt is False else (bt_tag or DEFAULT_TAG))
-    info = export_run(Path(run_dir), fmt, Path(out), tag=tag, log=progress.log)
+    info = export_run(Path(run_dir), fmt, Path(out), tag=tag)
     click.echo(summary_line(info, Path(out)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import click
 
 from translate_synth.cli.flags import BackendChoice, resolve_config, run_flag_sets
 from translate_synth.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 RUN_EPILOG = """\b
@@ -75,19 +78,18 @@ def run(lang, config, out, model, backend, parallel, source_mono, target_mono, l
     from translate_synth.summary import print_summary
 
 
-    progress.QUIET = quiet
-    log = progress.log
+    progress.set_quiet(quiet)
     from translate_synth.executors import run as run_executor
 
-    result = run_executor(cfg, Path(cfg.output.dir), log=log, restart=restart)
+    result = run_executor(cfg, Path(cfg.output.dir), restart=restart)
     print_summary(result)
     from translate_synth.run_extras import write_extras
 
     # the report and the Comet archive are outputs of the run: listed in its manifest
     result.manifest = write_extras(result.out_dir, result.stats, result.manifest,
-                                   report=not no_report, comet=cfg.tracking == "comet", log=log)
+                                   report=not no_report, comet=cfg.tracking == "comet")
     if not no_report:
-        log(f"report: {result.out_dir / 'report.html'}")
+        log.info(f"report: {result.out_dir / 'report.html'}")
     _collapse_exit(cfg, result)
 
 
@@ -128,11 +130,13 @@ def refilter(run_dir, sets, out):
     produce. Settings that need the model (model, data, synthesis, scoring, split, quality...)
     are refused: use `translate-synth run`.
     """
-    from translate_synth.pipeline import RunResult, log_to_stderr
+    from translate_synth import progress
+    from translate_synth.pipeline import RunResult
     from translate_synth.refilter import refilter as do_refilter
     from translate_synth.summary import print_summary
 
-    got = do_refilter(Path(run_dir), list(sets), log=log_to_stderr, dest=Path(out) if out else None)
+    progress.set_quiet(False)  # refilter has no --quiet: its lines always show
+    got = do_refilter(Path(run_dir), list(sets), dest=Path(out) if out else None)
     print_summary(RunResult(got["out_dir"], got["stats"], got["manifest"],
                             got["stats"]["filters"]))
 

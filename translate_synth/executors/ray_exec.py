@@ -40,6 +40,7 @@ from translate_synth.split import (Split, heldout_keys_of, heldout_plan, heldout
                                    read_counts, real_row, routed_counts)
 from translate_synth.synthesise import chunk_starts, job_keys, paraphrase_inputs
 
+log = logging.getLogger(__name__)
 ORIGINS = rd.ORIGINS
 
 
@@ -224,7 +225,7 @@ class RayRun(Run):
         """The chunks still to do, synthesised and scored on the actor pool, journaled as they
         come back (a Ctrl-C stops after the current one)."""
         cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
-        self.log(f"ray: {todo} chunk(s) of synthesis over {ex.actors} actor(s)")
+        log.info(f"ray: {todo} chunk(s) of synthesis over {ex.actors} actor(s)")
         res = ray.cluster_resources()
         gpus = ex.num_gpus_per_actor
         if gpus is None:
@@ -236,7 +237,7 @@ class RayRun(Run):
                    "executor.actors or executor.cpus_per_actor (e.g. 0.5)")
             if not ex.address:
                 raise UserError(msg)
-            self.log(f"warning: {msg} (unless the cluster autoscales)")
+            log.info(f"warning: {msg} (unless the cluster autoscales)")
         allj = jobs[0].union(*jobs[1:]) if len(jobs) > 1 else jobs[0]
         out = allj.groupby("ck").map_groups(
             rd.SynthActor, fn_constructor_kwargs={
@@ -253,7 +254,7 @@ class RayRun(Run):
             from translate_synth import progress
 
             with progress.bar("ray: synthesis (synthesise + round trip + scores)",
-                              total=todo, unit="chunks", log_fn=self.log) as pbar:
+                              total=todo, unit="chunks") as pbar:
                 for rec in out.iter_rows():
                     origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
                     checkpoint(f"chunk:{origin}:{k}")
@@ -281,8 +282,8 @@ class RayRun(Run):
                         rd.score_rows(rows, [s["spec"] for s in stateless], langs)
                     for r in rows:
                         raw.write(r)
-                log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), cfg.data)
-                self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+                log_inputs(self.inputs.get(MONO_KIND.get(origin), []), cfg.data)
+                log.info(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     def _filter_specs(self) -> list[dict]:
         from translate_synth.filters import FilterContext, build_filters
@@ -304,8 +305,8 @@ class RayRun(Run):
         return {"prescored": self.prescored} if self.prescored else {}
 
 
-def run(cfg, out_root: Path, log, restart: bool = False):
+def run(cfg, out_root: Path, restart: bool = False):
     """Same contract as ``pipeline.run``: resumes an unfinished run (from either executor)."""
     from translate_synth.pipeline import run as run_local
 
-    return run_local(cfg, out_root, log=log, restart=restart, run_class=RayRun)
+    return run_local(cfg, out_root, restart=restart, run_class=RayRun)

@@ -10,6 +10,7 @@ is here; ``torch.load`` reads weights only (``weights_only=True``) onto the devi
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 from translate_synth.emit import AtomicJsonl, write_bytes, write_json
 from translate_synth.errors import UserError
 from translate_synth.tracking import flatten
+
+log = logging.getLogger(__name__)
 
 STATE_VERSION = 2  # 2: resolved device and precision in the identity; trainer.pt loads
                    # with weights_only=True
@@ -94,7 +97,7 @@ def write_checkpoint(d: Path, model, tok, opt, scaler, entries: list[dict], stat
     write_json(d / "state.json", state())
 
 
-def read_checkpoint(d: Path, opt, scaler, device: str, log) -> tuple[dict, list[dict]]:
+def read_checkpoint(d: Path, opt, scaler, device: str) -> tuple[dict, list[dict]]:
     """Restore the optimizer, the RNG states and the scaler from checkpoint ``d``; return its
     state.json and its log lines."""
     import torch
@@ -104,7 +107,7 @@ def read_checkpoint(d: Path, opt, scaler, device: str, log) -> tuple[dict, list[
     # but tensors and plain containers is unpickled (weights_only)
     opt.load_state_dict(torch.load(d / "optimizer.pt", map_location=device, weights_only=True))
     rng = torch.load(d / "trainer.pt", map_location="cpu", weights_only=True)
-    restore_rng(torch, rng, log)
+    restore_rng(torch, rng)
     if scaler is not None and rng.get("scaler"):
         scaler.load_state_dict(rng["scaler"])
     with open(d / "train_log.jsonl", encoding="utf-8") as fh:
@@ -112,7 +115,7 @@ def read_checkpoint(d: Path, opt, scaler, device: str, log) -> tuple[dict, list[
     return state, entries
 
 
-def restore_rng(torch, rng: dict, log) -> None:
+def restore_rng(torch, rng: dict) -> None:
     """The RNG states of a checkpoint: the CPU one, and the CUDA one of each GPU that is both
     saved and visible now (``set_rng_state_all`` fails when fewer GPUs are visible than were
     saved); a mismatch is said, not fatal."""
@@ -122,9 +125,9 @@ def restore_rng(torch, rng: dict, log) -> None:
     for i in range(min(len(saved), visible)):
         torch.cuda.set_rng_state(saved[i], i)
     if saved and len(saved) != visible:
-        log(f"train: the checkpoint has the CUDA RNG state of {len(saved)} GPU(s), "
-            f"{visible} visible now: restored {min(len(saved), visible)} (dropout masks on the "
-            "others differ from an uninterrupted run)")
+        log.info(f"train: the checkpoint has the CUDA RNG state of {len(saved)} GPU(s), "
+                 f"{visible} visible now: restored {min(len(saved), visible)} (dropout masks on "
+                 "the others differ from an uninterrupted run)")
 
 
 def device_kind(device: str) -> str:
@@ -132,8 +135,8 @@ def device_kind(device: str) -> str:
     return "cuda" if str(device).startswith("cuda") else str(device)
 
 
-def check_out(out: Path, ckpts: Checkpoints, identity: dict, resume: bool, device: str,
-              log) -> tuple[Path | None, dict]:
+def check_out(out: Path, ckpts: Checkpoints, identity: dict, resume: bool,
+              device: str) -> tuple[Path | None, dict]:
     """Refuse an ``--out`` that holds a finished training, an unfinished one without
     ``--resume``, a file or other files; with ``--resume``, one whose checkpoint was made with
     other settings (``identity``) or on another kind of device. Return (the checkpoint to resume
@@ -151,7 +154,7 @@ def check_out(out: Path, ckpts: Checkpoints, identity: dict, resume: bool, devic
     if latest is None and out.is_dir() and any(p.name != "checkpoints" for p in out.iterdir()):
         raise UserError(f"--out {out} is not empty: give a new or empty directory")
     if resume and latest is None:
-        log(f"train: nothing to resume in {out}: starting from step 0")
+        log.info(f"train: nothing to resume in {out}: starting from step 0")
     if not resume or latest is None:
         return None, {}
     state = json.loads((latest / "state.json").read_text(encoding="utf-8"))

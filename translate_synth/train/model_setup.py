@@ -9,12 +9,15 @@ are tokenised as the backend scores them (``text_target`` with ``tgt_lang`` set)
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 from translate_synth import progress
 from translate_synth.errors import UserError
 from translate_synth.rundir import derived_model
+
+log = logging.getLogger(__name__)
 
 # what train takes from the run's config whatever the model (train.json model.settings)
 FROM_RUN = ("lang", "source_lang", "codes", "source_codes", "model.target_token", "curriculum",
@@ -38,8 +41,8 @@ def translator_for(cfg, family: str, device: str, model_dir: str, same_model: bo
     return TransformersTranslator(build_config(raw, "<train>"))
 
 
-def build_scratch_init(out: Path, data, t, seed: int, tag_bt: bool, vocab: Path | None,
-                       log) -> tuple[Path, dict]:
+def build_scratch_init(out: Path, data, t, seed: int, tag_bt: bool,
+                       vocab: Path | None) -> tuple[Path, dict]:
     """``--model scratch``: the initial model (sentencepiece, ``vocab`` when given, and a
     Marian model of ``train.scratch``'s shape) in ``out/checkpoints/init``; (its directory,
     what train.json says of it)."""
@@ -48,11 +51,11 @@ def build_scratch_init(out: Path, data, t, seed: int, tag_bt: bool, vocab: Path 
     src_dir = out / "checkpoints" / "init"
     if src_dir.exists():
         shutil.rmtree(src_dir)
-    log("train: " + (f"sentencepiece model {vocab}" if vocab else
-                     f"sentencepiece ({t.scratch.vocab_size:,} pieces asked) "
-                     f"on {len(data.train_texts):,} sentences") +
-        f", Marian {t.scratch.layers}+{t.scratch.layers} layers, "
-        f"d_model {t.scratch.d_model}")
+    log.info("train: " + (f"sentencepiece model {vocab}" if vocab else
+                          f"sentencepiece ({t.scratch.vocab_size:,} pieces asked) "
+                          f"on {len(data.train_texts):,} sentences") +
+             f", Marian {t.scratch.layers}+{t.scratch.layers} layers, "
+             f"d_model {t.scratch.d_model}")
     info = build_scratch(src_dir, data.train_texts, t.scratch, seed, tag_bt=tag_bt,
                          spm_model=vocab.read_bytes() if vocab else None)
     if vocab:
@@ -68,10 +71,10 @@ def model_settings(m, same: bool) -> dict:
             "defaults (not the run's synthesis model's)"}
 
 
-def load_model(tr, src: str, tgt: str, src_dir, log) -> tuple:
+def load_model(tr, src: str, tgt: str, src_dir) -> tuple:
     """(tokenizer, model in train mode, source prefix, family) of backend ``tr`` for
     ``src``->``tgt``, the tokenizer's target language code set as the backend sets it."""
-    with progress.step(f"train: loading {src_dir}", log_fn=log):
+    with progress.step(f"train: loading {src_dir}"):
         tok, model, prefix, _ = tr.setup(src, tgt)
     family = tr.family(tr.model_id(src, tgt))
     if family in ("nllb", "m2m100", "mbart50"):

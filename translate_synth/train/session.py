@@ -6,6 +6,7 @@ stage's token ids, batch streams and steps (``data.py``), the valid sets and the
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from translate_synth.train.data import RunData, StageStream, allocate_steps
 from translate_synth.train.evaluation import evaluate_sets
 from translate_synth.train.steps import Stepper
 
+log = logging.getLogger(__name__)
+
 SCRATCH_LR, FINETUNE_LR = 5e-4, 5e-5
 
 
@@ -25,13 +28,13 @@ class TrainingSession:
     """What ``Trainer`` trains, from, with and on; how it evaluates and checkpoints."""
 
     def __init__(self, data: RunData, model_spec: str, out: Path, resume: bool,
-                 stop_on_divergence: bool, track: str | None, log,
+                 stop_on_divergence: bool, track: str | None,
                  scratch_vocab: Path | None = None):
         import torch
 
         self.torch = torch
         self.data, self.cfg, self.t = data, data.cfg, data.cfg.train
-        self.model_spec, self.out, self.log = model_spec, Path(out), log
+        self.model_spec, self.out = model_spec, Path(out)
         self.stop_on_divergence = stop_on_divergence
         self.scratch = model_spec == "scratch"
         # a sentencepiece model given (ablate: one vocabulary for every condition) or None
@@ -59,7 +62,7 @@ class TrainingSession:
 
             self.identity["scratch_vocab"] = file_sha256(self.scratch_vocab)
         self.resume_from, self.resume_identity = check_out(
-            self.out, self.ckpts, self.identity, resume, self.device_resolved, self.log)
+            self.out, self.ckpts, self.identity, resume, self.device_resolved)
 
     # ------------------------------------------------------------ model and data
     def translator(self, model_dir: str, same_model: bool = False):
@@ -77,7 +80,7 @@ class TrainingSession:
         elif self.scratch:
             src_dir, info = model_setup.build_scratch_init(
                 self.out, d, t, self.seed, self.cfg.curriculum.tag_bt and not t.reverse,
-                self.scratch_vocab, self.log)
+                self.scratch_vocab)
             self.model_info.update(info)
         else:
             src_dir = self.model_spec
@@ -88,12 +91,12 @@ class TrainingSession:
         else:
             m = self.tr.mcfg
             self.model_info["settings"] = model_setup.model_settings(m, same)
-            self.log(f"train: from the run: languages {d.src}->{d.tgt}, language codes, "
+            log.info(f"train: from the run: languages {d.src}->{d.tgt}, language codes, "
                      f"curriculum, valid sets, BLEU tokenisation; from the model: revision "
                      f"{m.revision or 'default'}, remote code "
                      f"{'trusted' if m.trust_remote_code else 'not trusted'}")
         self.tok, self.model, self.prefix, self.family = model_setup.load_model(
-            self.tr, d.src, d.tgt, src_dir, self.log)
+            self.tr, d.src, d.tgt, src_dir)
         self.device = self.tr.device
         self.frozen_rows = model_setup.frozen_pad_rows(self.model, self.tok, self.family)
         self.model_info.update({"family": self.family, "model_type": self.model.config.model_type,

@@ -23,6 +23,7 @@ last) and ``curves.png``; ``checkpoints/`` while training (removed at the end un
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from contextlib import contextmanager
@@ -38,6 +39,8 @@ from translate_synth.train.model_dir import write_model_dir
 from translate_synth.train.session import TrainingSession
 from translate_synth.train.steps import lr_at
 from translate_synth.train.watch import Watch
+
+log = logging.getLogger(__name__)
 
 # the start line's note on how the steps are shared (none for the default, rows)
 BUDGET_NOTE = {"equal": " (train.stage_budget equal: equal shares)",
@@ -102,7 +105,7 @@ class Trainer(TrainingSession):
         elapsed0 = 0.0
         if self.resume_from is not None:
             state, self.entries = read_checkpoint(self.resume_from, self.opt, self.scaler,
-                                                  self.device, self.log)
+                                                  self.device)
             self.watch = Watch.from_state(state["watch"], **wkw)
             self.window, self.stage_log = state["window"], state["stage_log"]
             self.alloc = state.get("alloc", self.alloc)
@@ -110,18 +113,18 @@ class Trainer(TrainingSession):
             self.resumed_at = state["resumed_at"] + [state["step"]]
             pos = state["step"], state["stage_index"], state["step_in_stage"], state.get("stopped")
             elapsed0 = state["elapsed_s"]
-            self.log(f"train: resuming at step {pos[0]} of {self.total:,} "
+            log.info(f"train: resuming at step {pos[0]} of {self.total:,} "
                      f"({self.resume_from.name})")
         else:
             self.watch = Watch(**wkw)
             pos = 0, 0, 0, None
         why = self.watch.cannot_judge(*(len(self.evalsets[k][0]) for k in ("real", "synthetic")))
         if why:
-            self.log(f"train: divergence alarm: {why}; every evaluation will say so")
+            log.info(f"train: divergence alarm: {why}; every evaluation will say so")
         t0 = time.perf_counter()
         self.elapsed = lambda: round(elapsed0 + time.perf_counter() - t0, 2)
         self.start_tracking()
-        self.log(f"train: {d.src}->{d.tgt}, {self.family} ({self.model_info['parameters']:,} "
+        log.info(f"train: {d.src}->{d.tgt}, {self.family} ({self.model_info['parameters']:,} "
                  f"parameters) on {self.device} ({self.precision}); {self.total:,} steps: " +
                  ", ".join(f"{s.name} {n:,}" for s, n in zip(d.stages, self.alloc)) +
                  BUDGET_NOTE.get(t.stage_budget, "").format(patience=t.patience))
@@ -147,8 +150,7 @@ class Trainer(TrainingSession):
         """Train to the end (or an early stop, or the divergence alarm with
         ``--stop-on-divergence``); write MODEL_DIR; return train.json's content."""
         step, si0, done0, stopped = self.start()
-        bar = progress.bar("train", total=self.total, unit="steps", initial=step,
-                           log_fn=self.log)
+        bar = progress.bar("train", total=self.total, unit="steps", initial=step)
         self.last_eval = (time.perf_counter(), step)
         try:
             with sigint_flag() as hit:
@@ -172,7 +174,7 @@ class Trainer(TrainingSession):
                             t.stage_steps)
             self.alloc[si] = cap
             if si and sizes[si]:
-                self.log(f"train: stage {stage.name}: up to {cap:,} steps (the earlier "
+                log.info(f"train: stage {stage.name}: up to {cap:,} steps (the earlier "
                          f"stages took {step:,} of {t.max_steps:,})")
         self.streams[si].rewind_to(done)
         return self.stage_log.setdefault(stage.name, {
@@ -262,7 +264,7 @@ class Trainer(TrainingSession):
         self.since_eval = {"loss": 0.0, "steps": 0}
         if self.comet:
             self.comet.log(entry)
-        self.log(eval_line(step, stage, ev, res))
+        log.info(eval_line(step, stage, ev, res))
         finished = stage_done or stop is not None
         if stop == "patience":  # in the checkpoint below, so a resume from it knows
             self.stage_log.setdefault(stage, {})["stopped_early"] = True
@@ -285,7 +287,7 @@ class Trainer(TrainingSession):
 
 def train_model(run_dir: Path, model: str, out: Path, sets=(), resume: bool = False,
                 stop_on_divergence: bool = False, track: str | None = None,
-                log=progress.log, scratch_vocab: Path | None = None) -> dict:
+                scratch_vocab: Path | None = None) -> dict:
     """Train on ``run_dir``'s curriculum into ``out``; return the ``train.json`` summary.
 
     ``model`` is a hub id, a local model directory or ``scratch``; ``sets`` are ``train.*``
@@ -297,5 +299,5 @@ def train_model(run_dir: Path, model: str, out: Path, sets=(), resume: bool = Fa
     if out.resolve() == data.run_dir.resolve() or data.run_dir.resolve() in out.resolve().parents:
         raise UserError(f"--out {out} is inside the run directory {data.run_dir}: the run owns "
                         "that directory; write the model elsewhere")
-    return Trainer(data, model, out, resume, stop_on_divergence, track, log,
+    return Trainer(data, model, out, resume, stop_on_divergence, track,
                    scratch_vocab).run()
