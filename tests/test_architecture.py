@@ -263,7 +263,8 @@ LAYERS = {
     "translate_synth.report.markup": 4, "translate_synth.report.page_html": 4,
     "translate_synth.report.page_md": 4, "translate_synth.report.plots": 4,
     "translate_synth.report.run_facts": 4, "translate_synth.report.run_html": 4,
-    "translate_synth.report.wording": 4, "translate_synth.tracking": 4,
+    "translate_synth.report.wording": 4, "translate_synth.report.generations": 4,
+    "translate_synth.tracking": 4,
     # L5 executors: the stages mapped over data
     "translate_synth.pipeline": 5, "translate_synth.executors": 5,
     "translate_synth.executors.ray_data": 5, "translate_synth.executors.ray_exec": 5,

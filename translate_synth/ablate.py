@@ -152,8 +152,8 @@ def _stage_rows(d: Path, manifest_cfg: dict) -> list[dict]:
 
 # ---------------------------------------------------------------- one model
 
-def _evaluate(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts, rare_k: int,
-              device: str) -> dict:
+def score_model(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts, rare_k: int,
+                device: str) -> dict:
     """Translate the real test and valid sets; scores.json (written last)."""
     from translate_synth.evaluate import clean_line, write_lines
     from translate_synth.evaluate_config import eval_config, make_eval_translator
@@ -182,7 +182,8 @@ def _evaluate(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts
     return res
 
 
-def _curve(model_dir: Path) -> list[list]:
+def model_curve(model_dir: Path) -> list[list]:
+    """[step, real valid chrF] of each evaluation in MODEL_DIR/train_log.jsonl."""
     rows = [json.loads(x) for x in (model_dir / "train_log.jsonl").read_text(
         encoding="utf-8").splitlines() if x.strip()]
     return [[e["step"], e["real"]["chrf"]] for e in rows if e["kind"] == "eval"]
@@ -324,8 +325,8 @@ def _train_and_score(cond: str, seed: int, nth: str, data_dir: Path, model: str,
         summary = train_model(data_dir, model, mdir, base + [f"train.seed={seed}"],
                               resume=resume, scratch_vocab=vocab)
     manifest, heldout, counts, rare_k, device = scoring
-    scores = _evaluate(manifest, mdir, edir, heldout, counts, rare_k, device)
-    curve = _curve(mdir)
+    scores = score_model(manifest, mdir, edir, heldout, counts, rare_k, device)
+    curve = model_curve(mdir)
     state, rise = curve_state(curve, summary["steps"], summary["stopped"])
     return ({"condition": cond, "seed": seed, "dir": str(mdir), "eval_dir": str(edir),
              "steps": summary["steps"], "stopped": summary["stopped"],
