@@ -99,6 +99,7 @@ def old_rule(evals: list[dict], delta=2.0, window=3, real_delta=0.5) -> list[int
 
 
 def one_run(tmp: Path, kind: str, seed: int, n_valid: int, steps: int, record: list) -> dict:
+    from translate_synth import progress
     from translate_synth.train import watch as watch_mod
     from translate_synth.train.trainer import train_model
 
@@ -114,10 +115,10 @@ def one_run(tmp: Path, kind: str, seed: int, n_valid: int, steps: int, record: l
     t0 = time.perf_counter()
     try:
         sets = TINY + [f"train.eval_max_rows={n_valid}", f"train.seed={seed}"]
-        got = train_model(run, "scratch", tmp / f"{kind}-{seed}-{n_valid}-model",
-                          [(s, f"--set {s}") for s in sets] + [
-                              (f"train.max_steps={steps}", f"--max-steps {steps}")],
-                          log=lambda m: None)
+        with progress.silenced():
+            got = train_model(run, "scratch", tmp / f"{kind}-{seed}-{n_valid}-model",
+                              [(s, f"--set {s}") for s in sets] + [
+                                  (f"train.max_steps={steps}", f"--max-steps {steps}")])
     finally:
         watch_mod.Watch.update = orig
     secs = time.perf_counter() - t0

@@ -6,7 +6,7 @@ round 1 each round's run synthesises with the previous round's from-scratch mode
 (transformers backend) on the prepared inputs (``inputs/``). Per round: the tool's own table
 (real test chrF of its run's test split, rare-word recall, collapse alarms, ``train``'s
 divergence alarms of the forward and reverse models), and this study's own evaluation of the
-forward model on the other-book and own-book tests (``ablate``'s ``_evaluate``), with hybrid
+forward model on the other-book and own-book tests (``ablate``'s ``score_model``), with hybrid
 minus synthetic per round (sacrebleu's paired bootstrap; one seed: an interval over the test
 rows only).
 """
@@ -33,7 +33,7 @@ def gen_config(data: Path, res: Path):
 
 
 def run_gen(data: Path, res: Path, grid: dict, log=None) -> dict:
-    from translate_synth.ablate import _evaluate
+    from translate_synth.ablate import score_model
     from translate_synth.generations import GenerationsStopped, run_generations
     from translate_synth.rarewords import train_counts
     from translate_synth.train.data import load_run
@@ -59,7 +59,7 @@ def run_gen(data: Path, res: Path, grid: dict, log=None) -> dict:
             shutil.copytree(first, root / "gen" / "round-0")  # round 0 is the same in both
         log(f"generations: mix {mix}, {grid['gen_rounds']} rounds")
         try:
-            rep = run_generations(cfg0, root, grid["gen_rounds"], mix, "scratch", log=log,
+            rep = run_generations(cfg0, root, grid["gen_rounds"], mix, "scratch",
                                   round0_run=data / "gen_run")
         except GenerationsStopped as e:
             log(str(e))
@@ -67,7 +67,7 @@ def run_gen(data: Path, res: Path, grid: dict, log=None) -> dict:
         rounds = []
         for r, row in zip(rep["rounds"], rep["table"]):
             edir = root / "evals" / f"round-{r['round']}"
-            sc = _evaluate(manifest, Path(r["models"]["forward"]["dir"]), edir, tests, counts,
+            sc = score_model(manifest, Path(r["models"]["forward"]["dir"]), edir, tests, counts,
                            rare_k, grid["device"])
             m = r["metrics"]
             rounds.append({
@@ -92,9 +92,9 @@ def run_gen(data: Path, res: Path, grid: dict, log=None) -> dict:
 
 
 def _synthetic(run_dir: Path) -> int:
-    from translate_synth.generations import _synthetic_rows
+    from translate_synth.generations import synthetic_rows
 
-    return _synthetic_rows(run_dir)
+    return synthetic_rows(run_dir)
 
 
 def _paired(out: dict, data: Path, args: dict) -> dict:

@@ -3,7 +3,7 @@ stage-budget comparison from the prepared directory only (``eval/downstream.py t
 
 Every model: ``train``'s ``train_model`` on a prepared condition directory (``--model
 scratch``, the one prepared sentencepiece vocabulary, the grid's ``train.*``), then ``ablate``'s
-evaluation (``_evaluate``: the run's decoding rule, BLEU/chrF/chrF++ with signatures,
+evaluation (``score_model``: the run's decoding rule, BLEU/chrF/chrF++ with signatures,
 rare-word recall against the real training text) on the OTHER-BOOK and the OWN-BOOK test.
 Resumable per model (``train.json`` + ``scores.json`` kept; a checkpoint resumes).
 
@@ -120,7 +120,8 @@ _CTX: dict = {}
 
 def one_model(data: Path, res: Path, grid: dict, j: dict, log=log_line) -> dict | None:
     """Train (or keep) and evaluate one model of the grid; its record (None: not available)."""
-    from translate_synth.ablate import _curve, _evaluate
+    from translate_synth import progress
+    from translate_synth.ablate import model_curve, score_model
     from translate_synth.ablate_stats import curve_state
     from translate_synth.train.trainer import train_model
 
@@ -143,12 +144,13 @@ def one_model(data: Path, res: Path, grid: dict, j: dict, log=log_line) -> dict 
         summary = json.loads((mdir / "train.json").read_text(encoding="utf-8"))
     else:
         log(f"train-eval: {name}: training")
-        summary = train_model(d, "scratch", mdir, sets,
-                              resume=(mdir / "checkpoints" / "LATEST").is_file(),
-                              log=lambda m: None, scratch_vocab=data / "vocab" / "spm.model")
-    scores = _evaluate(ctx["manifest"], mdir, edir, ctx["tests"], ctx["counts"], ctx["rare_k"],
+        with progress.silenced():  # the pool's workers: one line per model, not the trainer's
+            summary = train_model(d, "scratch", mdir, sets,
+                                  resume=(mdir / "checkpoints" / "LATEST").is_file(),
+                                  scratch_vocab=data / "vocab" / "spm.model")
+    scores = score_model(ctx["manifest"], mdir, edir, ctx["tests"], ctx["counts"], ctx["rare_k"],
                        grid["device"])
-    curve = _curve(mdir)
+    curve = model_curve(mdir)
     state, rise = curve_state(curve, summary["steps"], summary["stopped"])
     log(f"train-eval: {name}: other-book chrF {scores['sets']['other']['chrf']:.1f}, "
         f"own-book {scores['sets']['own']['chrf']:.1f} ({time.perf_counter() - t0:.0f} s)")

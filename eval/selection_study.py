@@ -142,6 +142,7 @@ def one_run(book: int, pairs, n_real: int, n_study: int, split: int, seed: int, 
     """One real run of the tool on one split; its judged summary (cached in ``work``)."""
     from translate_synth.cli import resolve_config
     from translate_synth.emit import read_jsonl
+    from translate_synth import progress
     from translate_synth.executors import run as run_tool
     from translate_synth.refilter import refilter
 
@@ -168,7 +169,8 @@ def one_run(book: int, pairs, n_real: int, n_study: int, split: int, seed: int, 
                          (str(d / "en.txt"),), (str(d / "pt.txt"),), None, seed,
                          ("collapse.enabled=false", *sets))
     t0 = time.perf_counter()
-    res = run_tool(cfg, d / "out", log=lambda m: None, restart=True)
+    with progress.silenced():
+        res = run_tool(cfg, d / "out", restart=True)
     secs = round(time.perf_counter() - t0, 1)
     run_dir = res.out_dir
     cal = json.loads((run_dir / "calibration.json").read_text())
@@ -195,8 +197,9 @@ def one_run(book: int, pairs, n_real: int, n_study: int, split: int, seed: int, 
     out["keep_grid"] = {}
     for share, nw in grid:  # re-decided from the stored scores, as `refilter` does
         dest = d / f"refilter-{share}-{nw}" / "pt"
-        refilter(run_dir, [f"filters.select.keep_top={share}",
-                           f"filters.select.novelty_weight={nw}"], dest=dest)
+        with progress.silenced():
+            refilter(run_dir, [f"filters.select.keep_top={share}",
+                               f"filters.select.novelty_weight={nw}"], dest=dest)
         got = list(read_jsonl(dest / "candidates.jsonl"))
         out["keep_grid"][f"{share}/{nw}"] = {
             o: {k: v[k] for k in ("keep_rate", "default", "novel_retained") if k in v}

@@ -25,6 +25,7 @@ import json, resource, sys, time
 from pathlib import Path
 import translate_synth.backends as backends
 import translate_synth.pipeline as pipeline
+from translate_synth import progress
 from translate_synth.backends import Translator
 from translate_synth.config import build_config
 
@@ -44,7 +45,8 @@ cfg = build_config({"lang": "pt", "model": {"backend": "transformers", "id": "st
                     "quality": {"calibrate": False}, "split": {"valid": 500, "test": 500},
                     "cache": {"enabled": False}})
 t0 = time.perf_counter()
-res = pipeline.run(cfg, Path(out), log=lambda m: None)
+with progress.silenced():
+    res = pipeline.run(cfg, Path(out))
 print(json.dumps({"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "seconds": round(time.perf_counter() - t0, 1),
                   "candidates": res.stats["filters"][0]["seen"]}))

@@ -28,6 +28,7 @@ def main() -> int:
     a = ap.parse_args()
     import translate_synth.backends as backends
     import translate_synth.pipeline as pipeline
+    from translate_synth import progress
     from translate_synth.config import find_lang_config, load_config
     from translate_synth.score import RoundTripScorer
 
@@ -52,7 +53,8 @@ def main() -> int:
     cfg = load_config(find_lang_config("pt"), overrides)
     out = Path(tempfile.mkdtemp(prefix="bench-pipeline."))
     t0 = time.perf_counter()
-    res = pipeline.run(cfg, out, log=lambda m: None)
+    with progress.silenced():
+        res = pipeline.run(cfg, out)
     wall = time.perf_counter() - t0
     T = res.stats["timings_s"]
     print(f"\npipeline: `run --lang pt`{' --limit ' + str(a.limit) if a.limit else ''} "

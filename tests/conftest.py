@@ -77,6 +77,16 @@ def one_torch_thread():
     torch.set_num_threads(n)
 
 
+@pytest.fixture(autouse=True)
+def log_lines_shown():
+    """Every test starts with the package's log lines shown (a command run with --quiet in an
+    earlier test leaves them off in this process)."""
+    from translate_synth import progress
+
+    progress.set_quiet(False)
+    yield
+
+
 @pytest.fixture(scope="session")
 def toy_pairs():
     """Generated English/Swahili pairs in the tiny models' vocabulary."""

@@ -51,7 +51,7 @@ def test_language_codes_reach_ctranslate2(request, tmp_path, fixture, family, co
         seen.append((sources, target_prefix))
         return real(sources, target_prefix=target_prefix, **kw)
 
-    ct._models[next(iter(ct._models))] = (tok, type("Spy", (), {"translate_batch":
+    ct.loaded[next(iter(ct.loaded))] = (tok, type("Spy", (), {"translate_batch":
                                                                  staticmethod(spy)})())
     out = ct.translate(TEXTS[:1], "en", "sw", Decoding(beam_size=1, max_new_tokens=4))
     (sources, target_prefix), = seen

@@ -57,7 +57,7 @@ def test_repetition_catches_loops_not_normal_sentences():
     assert a < 0.3 and b > 0.5 and c > 0.5  # a legitimately repeated phrase stays under 0.3
 
 
-def test_script_share_and_unknown_script_is_skipped():
+def test_script_share_and_unknown_script_is_skipped(capsys):
     rows = [row("Every person has rights.", "Kila mtu ana haki."),
             row("Каждый человек имеет право.", "Kila mtu ana haki.")]
     latin, cyrillic = score("script", rows)
@@ -66,24 +66,25 @@ def test_script_share_and_unknown_script_is_skipped():
     cls = REGISTRY["script"]
     f = cls(cls.Params(), FilterContext(langs={"source": "en", "target": "am"}))
     assert f.score(am) == [1.0]  # Ethiopic letters for Amharic
-    warned = []
+    capsys.readouterr()
     f = cls(cls.Params(), FilterContext(langs={"source": "en", "target": "xx"},
-                                        warn=warned.append))
-    assert f.score([{**row("a", "b"), "authentic": "source"}]) == [None] and warned
+                                        log_warnings=True))
+    assert f.score([{**row("a", "b"), "authentic": "source"}]) == [None]
+    assert "] script filter: no known script for 'xx'" in capsys.readouterr().err
 
 
-def test_langid_confidence_and_unknown_language_is_skipped_with_a_warning():
+def test_langid_confidence_and_unknown_language_is_skipped_with_a_warning(capsys):
     rows = [row("Everyone has the right to life, liberty and security of person.", "x"),
             row("Kila mtu ana haki ya kuishi, uhuru na usalama wa nafsi yake.", "x")]
     en_ok, wrong = score("langid", rows)  # synthetic side = source, expected English
     assert en_ok > 0.9 and wrong < 0.1
-    warned = []
+    capsys.readouterr()
     cls = REGISTRY["langid"]
     f = cls(cls.Params(), FilterContext(langs={"source": "en", "target": "wo"},
-                                        warn=warned.append))
+                                        log_warnings=True))
     wo_row = {**row("Everyone has rights.", "Nit ku nekk am na sañ-sañ."), "authentic": "source"}
     assert f.score([wo_row]) == [None]
-    assert warned and "wo" in warned[0]
+    assert "] langid filter: py3langid does not know 'wo'" in capsys.readouterr().err
 
 
 def test_duplicates_exact_and_normalised(tmp_path):

@@ -425,9 +425,9 @@ def test_line_ends_split_alike_in_any_chunking(raw, chunk):
     """LF, CRLF and CR each end one line, also when a CR and its LF fall in different chunks."""
     import io
 
-    from translate_synth import ingest
+    from translate_synth import ingest_lines
 
     want = re.split(rb"\r\n|\r|\n", raw)
     if want[-1] == b"":
         want.pop()  # the end of the last line is not a line
-    assert list(ingest._raw_lines(io.BytesIO(raw), chunk)) == want
+    assert list(ingest_lines.raw_lines(io.BytesIO(raw), chunk)) == want

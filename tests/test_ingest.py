@@ -133,7 +133,8 @@ def test_plain_text_cannot_be_parallel(tmp_path):
 # ------------------------------------------------------------------ UTF-16/32, bad rows, summary
 import gzip  # noqa: E402
 
-from translate_synth.ingest import input_summary, wide_encoding  # noqa: E402
+from translate_synth.ingest import input_summary  # noqa: E402
+from translate_synth.ingest_lines import wide_encoding  # noqa: E402
 
 TEXT = "Hello world.\tOlá mundo.\nGood day.\tBom dia.\n"
 

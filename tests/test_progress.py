@@ -2,6 +2,7 @@
 on stderr; --quiet prints none; a warning is said once."""
 
 import json
+import logging
 import re
 
 import pytest
@@ -17,12 +18,22 @@ def every_update(monkeypatch):
     """A progress line at every update (not every 30 s), and no first line on a timer."""
     monkeypatch.setenv(progress.EVERY_ENV, "0")
     monkeypatch.setattr(progress, "FIRST_LINE_AFTER", 3600.0)
-    monkeypatch.setattr(progress, "QUIET", False)
+    progress.set_quiet(False)
 
 
-def test_a_counted_step_says_count_total_and_eta_and_its_time(every_update):
-    lines = []
-    with progress.bar("thing", total=10, unit="texts", log_fn=lines.append) as bar:
+@pytest.fixture()
+def lines():
+    """The messages the package logs while the test runs (each without its prefix)."""
+    got: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: got.append(record.getMessage())
+    logging.getLogger("translate_synth").addHandler(handler)
+    yield got
+    logging.getLogger("translate_synth").removeHandler(handler)
+
+
+def test_a_counted_step_says_count_total_and_eta_and_its_time(every_update, lines):
+    with progress.bar("thing", total=10, unit="texts") as bar:
         for _ in range(4):
             bar.update(2)
         assert bar.eta() is not None and bar.eta() >= 0
@@ -32,9 +43,8 @@ def test_a_counted_step_says_count_total_and_eta_and_its_time(every_update):
     assert len(lines) == 5
 
 
-def test_a_resumed_step_counts_its_rate_from_where_it_resumed(every_update):
-    lines = []
-    bar = progress.bar("train", total=100, unit="steps", initial=90, log_fn=lines.append)
+def test_a_resumed_step_counts_its_rate_from_where_it_resumed(every_update, lines):
+    bar = progress.bar("train", total=100, unit="steps", initial=90)
     assert bar.eta() is None  # nothing done yet in this process: no rate, no ETA
     bar.update(5)
     assert bar.n == 95 and "95/100 steps" in lines[0]
@@ -42,11 +52,10 @@ def test_a_resumed_step_counts_its_rate_from_where_it_resumed(every_update):
     assert "95/100 steps in" in lines[-1]
 
 
-def test_work_a_resume_replays_counts_but_not_in_the_rate(every_update, monkeypatch):
+def test_work_a_resume_replays_counts_but_not_in_the_rate(every_update, monkeypatch, lines):
     clock = [1000.0]
     monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
-    lines = []
-    bar = progress.bar("bt", total=100, unit="texts", log_fn=lines.append)
+    bar = progress.bar("bt", total=100, unit="texts")
     clock[0] += 5  # reading the journal
     bar.skip(50)  # chunks from the journal: no model call
     assert bar.n == 50 and bar.eta() is None
@@ -65,12 +74,20 @@ def test_progress_goes_to_stderr_and_quiet_prints_nothing(every_update, monkeypa
     steps()
     got = capsys.readouterr()
     assert got.out == "" and "thing: 3/3 rows" in got.err and "a step: done in" in got.err
-    monkeypatch.setattr(progress, "QUIET", True)
-    steps()
+    progress.set_quiet(True)
+    try:
+        steps()
+    finally:
+        progress.set_quiet(False)
     assert capsys.readouterr() == ("", "")
+    with progress.silenced():  # a block: nothing, and the level it found is back after it
+        steps()
+    assert capsys.readouterr() == ("", "") and not progress.is_quiet()
+    steps()
+    assert "thing: 3/3 rows" in capsys.readouterr().err
 
 
-def test_translate_in_chunks_keeps_the_order_and_counts_every_text(every_update):
+def test_translate_in_chunks_keeps_the_order_and_counts_every_text(every_update, lines):
     class Echo:
         calls = []
 
@@ -79,8 +96,7 @@ def test_translate_in_chunks_keeps_the_order_and_counts_every_text(every_update)
             return [[t.upper()] for t in texts]
 
     texts = [f"text {'x' * (i % 7)} {i}" for i in range(150)]
-    lines = []
-    with progress.bar("t", total=len(texts), log_fn=lines.append) as bar:
+    with progress.bar("t", total=len(texts)) as bar:
         got = progress.translate(Echo(), texts, "en", "pt", None, bar, chunk=64)
     assert got == [[t.upper()] for t in texts]
     assert Echo.calls == [64, 64, 22] and bar.n == 150

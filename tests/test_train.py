@@ -416,10 +416,9 @@ def test_fine_tune_a_pretrained_model_with_its_language_codes(tmp_path, family, 
     from translate_synth.train.data import load_run
     from translate_synth.train.trainer import Trainer
 
-    tr = Trainer(load_run(run), str(model), tmp_path / "probe", False, False, None,
-                 lambda m: None)
-    tr._load()
-    (src,), (tgt,) = tr._encode([("The child eats food.", "Mtoto anakula chakula.")])
+    tr = Trainer(load_run(run), str(model), tmp_path / "probe", False, False, None)
+    tr.load()
+    (src,), (tgt,) = tr.encode([("The child eats food.", "Mtoto anakula chakula.")])
     first = {"nllb": "eng_Latn", "m2m100": "__en__", "mbart50": "en_XX", "madlad": "<2sw>"}
     assert tok.convert_ids_to_tokens(src)[0] == first.get(family, "▁The")
     assert tok.convert_ids_to_tokens(tgt)[-1] == "</s>"

@@ -13,7 +13,8 @@ import pytest
 from test_train import _log, _sets, _train, make_run
 from translate_synth.errors import UserError
 from translate_synth.precision import inference_dtype, is_t5, train_precision
-from translate_synth.train.trainer import Trainer, restore_rng
+from translate_synth.train.checkpoints import restore_rng
+from translate_synth.train.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
@@ -59,7 +60,7 @@ def test_the_backend_reads_the_model_type_of_the_model_it_loads(tiny_t5, tiny_ma
         cfg = build_config({"lang": "sw", "model": {"id": str(model), "device": "cpu"},
                             "cache": {"enabled": False}})
         tr = TransformersTranslator(cfg)
-        tok, m = tr._load(str(model))
+        tok, m = tr.load(str(model))
         assert m.config.model_type == mtype and str(m.dtype) == "torch.float32"
         assert tr.describe()["dtype_used"] == {str(model): "float32"}
         # on a GPU without bf16 the same call would give the table's answer
@@ -85,15 +86,16 @@ class _FakeCuda:
 
 
 @pytest.mark.parametrize("saved,visible,restored", [(2, 1, 1), (1, 2, 1), (2, 0, 0), (0, 1, 0)])
-def test_rng_restore_with_other_gpus_visible_restores_only_what_matches(saved, visible, restored):
+def test_rng_restore_with_other_gpus_visible_restores_only_what_matches(saved, visible, restored,
+                                                                        capsys):
     import torch
 
     cpu = torch.get_rng_state()
     fake = SimpleNamespace(cuda=_FakeCuda(visible), set_rng_state=lambda s: None)
-    said = []
-    restore_rng(fake, {"cpu": cpu, "cuda": [f"state{i}" for i in range(saved)]}, said.append)
+    restore_rng(fake, {"cpu": cpu, "cuda": [f"state{i}" for i in range(saved)]})
     assert fake.cuda.calls == [(f"state{i}", i) for i in range(restored)]
-    assert bool(said) == (saved != visible and saved > 0)
+    said = "] train: the checkpoint has the CUDA RNG state" in capsys.readouterr().err
+    assert said == (saved != visible and saved > 0)
 
 
 def _interrupted(tmp_path, run, out, at):
@@ -160,7 +162,7 @@ def test_the_early_stop_is_in_the_checkpoint_a_resume_reads(tmp_path, monkeypatc
     run = make_run(tmp_path / "run", n_real=40, n_syn=40, n_valid=6, n_vsyn=6,
                    curriculum={"enabled": False})
     flat = {"rows": 6, "loss": 1.0, "bleu": 1.0, "chrf": 1.0, "sentence_chrf": 1.0}
-    monkeypatch.setattr(Trainer, "_evaluate", lambda self: {
+    monkeypatch.setattr(Trainer, "evaluate", lambda self: {
         "real": {**flat, "rare_words": {c: {"recall": None} for c in
                                         ("rare", "unseen", "frequent")}},
         "synthetic": dict(flat), "rows": {"real": [1.0] * 6, "synthetic": [1.0] * 6}})
@@ -215,9 +217,8 @@ def test_evaluate_and_train_take_model_settings_from_the_model_given(tmp_path, t
                        ["synthesis.decoding.beam_size=3"]).synthesis.decoding.beam_size == 3
     # train: a model that is not the run's gets no revision or remote code from it
     run = make_run(tmp_path / "run", n_real=10, n_syn=10, n_valid=3, n_vsyn=3, model=run_model)
-    tr = Trainer(load_run(run), str(tiny_marian), tmp_path / "m", False, False, None,
-                 lambda m: None)
-    t = tr._translator(str(tiny_marian), same_model=False)
+    tr = Trainer(load_run(run), str(tiny_marian), tmp_path / "m", False, False, None)
+    t = tr.translator(str(tiny_marian), same_model=False)
     assert (t.mcfg.revision, t.mcfg.trust_remote_code, t.mcfg.dtype) == (None, False, "float32")
-    t = tr._translator(str(tiny_marian), same_model=True)
+    t = tr.translator(str(tiny_marian), same_model=True)
     assert (t.mcfg.revision, t.mcfg.trust_remote_code) == ("abc123", True)

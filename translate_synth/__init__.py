@@ -4,3 +4,5 @@ Data flows one way: ingest -> synthesise -> score -> filter -> emit (-> report).
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["__version__"]

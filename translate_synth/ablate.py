@@ -27,15 +27,17 @@ with a checkpoint resumes; ``ablate.identity.json`` refuses a rerun with other s
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
 
-from translate_synth import progress
 from translate_synth.emit import AtomicJsonl, read_jsonl, write_bytes, write_json
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint as fault_point
 from translate_synth.rundir import check_out_outside
+
+log = logging.getLogger(__name__)
 
 CONDITIONS = ("real", "hybrid", "unfiltered", "synthetic")
 FORMAT = 1
@@ -150,8 +152,8 @@ def _stage_rows(d: Path, manifest_cfg: dict) -> list[dict]:
 
 # ---------------------------------------------------------------- one model
 
-def _evaluate(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts, rare_k: int,
-              device: str) -> dict:
+def score_model(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts, rare_k: int,
+                device: str) -> dict:
     """Translate the real test and valid sets; scores.json (written last)."""
     from translate_synth.evaluate import clean_line, write_lines
     from translate_synth.evaluate_config import eval_config, make_eval_translator
@@ -180,7 +182,8 @@ def _evaluate(manifest: dict, model_dir: Path, dest: Path, heldout: dict, counts
     return res
 
 
-def _curve(model_dir: Path) -> list[list]:
+def model_curve(model_dir: Path) -> list[list]:
+    """[step, real valid chrF] of each evaluation in MODEL_DIR/train_log.jsonl."""
     rows = [json.loads(x) for x in (model_dir / "train_log.jsonl").read_text(
         encoding="utf-8").splitlines() if x.strip()]
     return [[e["step"], e["real"]["chrf"]] for e in rows if e["kind"] == "eval"]
@@ -226,12 +229,10 @@ def _check_out(out: Path, run_dir: Path, identity: dict, conditions: list[str]) 
 
 def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
                  conditions=CONDITIONS, max_steps: int | None = None,
-                 device: str | None = None, sets=(), log=progress.log) -> dict:
-    from translate_synth.ablate_stats import curve_state
+                 device: str | None = None, sets=()) -> dict:
     from translate_synth.rarewords import train_counts
     from translate_synth.rundir import read_manifest
     from translate_synth.train.data import load_run
-    from translate_synth.train.trainer import train_model
 
     if not model or not str(model).strip():
         raise UserError("--model: scratch, a hub id or a local model directory")
@@ -240,6 +241,44 @@ def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
     conditions = parse_conditions(",".join(conditions))
     run_dir, out = Path(run_dir), Path(out)
     manifest = read_manifest(run_dir)
+    base = _train_settings(sets, max_steps, device)
+    data = load_run(run_dir, base)
+    cfg, t = data.cfg, data.cfg.train
+    seed0 = t.seed if t.seed is not None else cfg.seed
+    seed_list = [seed0 + i for i in range(seeds)]
+    identity = {"format": FORMAT, "run": str(run_dir.resolve()), "run_files": data.shas,
+                "model": str(model), "sets": [s[0] if isinstance(s, tuple) else s for s in base]}
+    _check_out(out, run_dir, identity, conditions)
+    vocab = _shared_vocab(out, data, seed0) if model == "scratch" else None
+    dirs = {c: condition_dir(run_dir, manifest, c, out) for c in conditions}
+    heldout = {s: (data.src, data.tgt, _pairs(run_dir, s, t.reverse)) for s in SPLITS}
+    rare_k = t.rare_k or cfg.collapse.rare_k
+    scoring = (manifest, heldout, train_counts(data.real_target_texts), rare_k, t.device)
+    jobs = [(c, s) for s in seed_list for c in conditions]
+    models, spent = [], []
+    log.info(f"ablate: {len(jobs)} models ({', '.join(conditions)} x {seeds} seed(s)), "
+             + (f"{t.max_steps:,} steps each" if t.max_steps else f"{t.epochs:g} passes each")
+             + f", on {run_dir}")
+    for k, (cond, seed) in enumerate(jobs):
+        name = f"{cond}-seed{seed}"
+        t0 = time.perf_counter()
+        entry, fresh = _train_and_score(cond, seed, f"{k + 1} of {len(jobs)}", dirs[cond],
+                                        model, out, base, vocab, scoring)
+        models.append(entry)
+        if fresh:
+            spent.append(time.perf_counter() - t0)
+            left = len(jobs) - k - 1
+            eta = f"; about {sum(spent) / len(spent) * left / 60:.1f} min left" if left else ""
+            log.info(f"ablate: {name} done in {spent[-1]:.0f} s: real test chrF "
+                     f"{entry['scores']['test']['chrf']:.1f}; {k + 1} of {len(jobs)} models{eta}")
+        fault_point(f"ablate:done:{name}")
+    return _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, data,
+                   rare_k, vocab)
+
+
+def _train_settings(sets, max_steps: int | None, device: str | None) -> list:
+    """The ``--set`` overrides every condition trains with: the user's, then --max-steps (and
+    five evaluations on each real-valid curve unless set), then --device."""
     base = list(sets)
     if max_steps is not None:
         base.append((f"train.max_steps={max_steps}", f"--max-steps {max_steps}"))
@@ -248,69 +287,54 @@ def run_ablation(run_dir: Path, model: str, out: Path, seeds: int = 1,
             base.append((f"train.eval_every={max(1, max_steps // 5)}", "ablate"))
     if device:
         base.append((f"train.device={device}", f"--device {device}"))
-    data = load_run(run_dir, base)
-    cfg, t = data.cfg, data.cfg.train
-    seed0 = t.seed if t.seed is not None else cfg.seed
-    seed_list = [seed0 + i for i in range(seeds)]
-    identity = {"format": FORMAT, "run": str(run_dir.resolve()), "run_files": data.shas,
-                "model": str(model), "sets": [s[0] if isinstance(s, tuple) else s for s in base]}
-    _check_out(out, run_dir, identity, conditions)
-    vocab = None
-    if model == "scratch":
-        from translate_synth.train.scratch import BT_TAG, train_spm
+    return base
 
-        vocab = out / "vocab" / "spm.model"
-        if not vocab.is_file():
-            log(f"ablate: one sentencepiece vocabulary for every condition, from the run's "
-                f"{len(data.train_texts):,} training sentences")
-            write_bytes(vocab, train_spm(data.train_texts, t.scratch.vocab_size, seed0,
-                                         [BT_TAG] if cfg.curriculum.tag_bt and not t.reverse
-                                         else ()))
-    dirs = {c: condition_dir(run_dir, manifest, c, out) for c in conditions}
-    heldout = {s: (data.src, data.tgt, _pairs(run_dir, s, t.reverse)) for s in SPLITS}
-    counts = train_counts(data.real_target_texts)
-    rare_k = t.rare_k or cfg.collapse.rare_k
-    jobs = [(c, s) for s in seed_list for c in conditions]
-    models, spent = [], []
-    log(f"ablate: {len(jobs)} models ({', '.join(conditions)} x {seeds} seed(s)), "
-        + (f"{t.max_steps:,} steps each" if t.max_steps else f"{t.epochs:g} passes each")
-        + f", on {run_dir}")
-    for k, (cond, seed) in enumerate(jobs):
-        name = f"{cond}-seed{seed}"
-        mdir, edir = out / "models" / name, out / "evals" / name
-        t0 = time.perf_counter()
-        fresh = not ((mdir / "train.json").is_file() and (edir / "scores.json").is_file())
-        if not fresh:
-            log(f"ablate: {name}: trained and evaluated earlier: kept")
-        if (mdir / "train.json").is_file():
-            summary = json.loads((mdir / "train.json").read_text(encoding="utf-8"))
-            if fresh:
-                log(f"ablate: {name}: trained earlier (train.json): kept")
-        else:
-            resume = (mdir / "checkpoints" / "LATEST").is_file()
-            log(f"ablate: {name}: {'resuming' if resume else 'training'} ({k + 1} of "
-                f"{len(jobs)})")
-            summary = train_model(dirs[cond], model, mdir, base + [f"train.seed={seed}"],
-                                  resume=resume, log=log, scratch_vocab=vocab)
-        scores = _evaluate(manifest, mdir, edir, heldout, counts, rare_k, t.device)
-        curve = _curve(mdir)
-        state, rise = curve_state(curve, summary["steps"], summary["stopped"])
-        models.append({"condition": cond, "seed": seed, "dir": str(mdir), "eval_dir": str(edir),
-                       "steps": summary["steps"], "stopped": summary["stopped"],
-                       "best_step": (summary.get("best") or {}).get("step"),
-                       "tokens": summary["timings"]["train_target_tokens"],
-                       "seconds": summary["timings"]["seconds"], "curve": curve,
-                       "curve_state": state, "late_rise": rise, "scores": scores["sets"],
-                       "decoding": scores["decoding"], "signatures": scores["signatures"]})
+
+def _shared_vocab(out: Path, data, seed0: int) -> Path:
+    """One sentencepiece model for every from-scratch condition (learnt once, kept on resume)."""
+    from translate_synth.train.scratch import BT_TAG, train_spm
+    cfg, t = data.cfg, data.cfg.train
+    vocab = out / "vocab" / "spm.model"
+    if not vocab.is_file():
+        log.info(f"ablate: one sentencepiece vocabulary for every condition, from the run's "
+                 f"{len(data.train_texts):,} training sentences")
+        write_bytes(vocab, train_spm(data.train_texts, t.scratch.vocab_size, seed0,
+                                     [BT_TAG] if cfg.curriculum.tag_bt and not t.reverse
+                                     else ()))
+    return vocab
+
+
+def _train_and_score(cond: str, seed: int, nth: str, data_dir: Path, model: str, out: Path,
+                     base: list, vocab, scoring) -> tuple[dict, bool]:
+    """One condition's model trained (resumed, or kept) and scored: (entry, done now?)."""
+    from translate_synth.ablate_stats import curve_state
+    from translate_synth.train.trainer import train_model
+
+    name = f"{cond}-seed{seed}"
+    mdir, edir = out / "models" / name, out / "evals" / name
+    fresh = not ((mdir / "train.json").is_file() and (edir / "scores.json").is_file())
+    if not fresh:
+        log.info(f"ablate: {name}: trained and evaluated earlier: kept")
+    if (mdir / "train.json").is_file():
+        summary = json.loads((mdir / "train.json").read_text(encoding="utf-8"))
         if fresh:
-            spent.append(time.perf_counter() - t0)
-            left = len(jobs) - k - 1
-            eta = f"; about {sum(spent) / len(spent) * left / 60:.1f} min left" if left else ""
-            log(f"ablate: {name} done in {spent[-1]:.0f} s: real test chrF "
-                f"{scores['sets']['test']['chrf']:.1f}; {k + 1} of {len(jobs)} models{eta}")
-        fault_point(f"ablate:done:{name}")
-    return _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, data,
-                   rare_k, vocab)
+            log.info(f"ablate: {name}: trained earlier (train.json): kept")
+    else:
+        resume = (mdir / "checkpoints" / "LATEST").is_file()
+        log.info(f"ablate: {name}: {'resuming' if resume else 'training'} ({nth})")
+        summary = train_model(data_dir, model, mdir, base + [f"train.seed={seed}"],
+                              resume=resume, scratch_vocab=vocab)
+    manifest, heldout, counts, rare_k, device = scoring
+    scores = score_model(manifest, mdir, edir, heldout, counts, rare_k, device)
+    curve = model_curve(mdir)
+    state, rise = curve_state(curve, summary["steps"], summary["stopped"])
+    return ({"condition": cond, "seed": seed, "dir": str(mdir), "eval_dir": str(edir),
+             "steps": summary["steps"], "stopped": summary["stopped"],
+             "best_step": (summary.get("best") or {}).get("step"),
+             "tokens": summary["timings"]["train_target_tokens"],
+             "seconds": summary["timings"]["seconds"], "curve": curve,
+             "curve_state": state, "late_rise": rise, "scores": scores["sets"],
+             "decoding": scores["decoding"], "signatures": scores["signatures"]}, fresh)
 
 
 def _finish(out, run_dir, manifest, model, conditions, seed_list, dirs, models, data, rare_k,

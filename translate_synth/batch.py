@@ -40,21 +40,22 @@ def _ray_language(cfg_json: str, out: str, report: bool = True) -> dict:
     """One language, inside its Ray task. A user error (bad input, a language the model lacks)
     is a result; anything else raises, and the driver records it for this language only.
     Writes what `run` writes, the language's report included (unless ``report`` is off)."""
+    from translate_synth import progress
     from translate_synth.config import Config
     from translate_synth.errors import UserError
     from translate_synth.pipeline import run as run_local
-    from translate_synth.pipeline import write_extras
+    from translate_synth.run_extras import write_extras
 
     cfg = Config.model_validate_json(cfg_json)
     t0 = time.perf_counter()
-    quiet = lambda m: None  # noqa: E731
     try:
         from translate_synth.preflight import check_run
 
         check_run(cfg)  # what `run` checks first (executors.run), before any work
-        res = run_local(cfg, Path(out), log=quiet)
-        write_extras(res.out_dir, res.stats, res.manifest, report=report,
-                     comet=cfg.tracking == "comet", log=quiet)
+        with progress.silenced():  # the run's log lines: none, as `run --quiet` in a process
+            res = run_local(cfg, Path(out))
+            write_extras(res.out_dir, res.stats, res.manifest, report=report,
+                         comet=cfg.tracking == "comet")
         return {"lang": cfg.lang, "ok": True, "exit_code": 0, "error": None,
                 "seconds": round(time.perf_counter() - t0, 1)}
     except UserError as e:

@@ -17,7 +17,7 @@ import heapq
 import numpy as np
 
 from translate_synth.quality import (BASELINE, CALIBRATED, IDENTITY, MIN_PAIRS, PRIOR,
-                                     PRIOR_MIN_PAIRS, _sides, features, uncalibrated)
+                                     PRIOR_MIN_PAIRS, row_sides, features, uncalibrated)
 from translate_synth.quality_select import select
 from translate_synth.text import stable_int
 
@@ -41,11 +41,11 @@ def _fluency_cross_fitted(rows: list[dict], train_pairs: list[tuple[str, str]],
 
     groups = [group(p) for p in train_pairs]
     for syn_side, k in (("source", 0), ("target", 1)):
-        idx = [i for i, r in enumerate(rows) if _sides(r)[2] == syn_side]
+        idx = [i for i, r in enumerate(rows) if row_sides(r)[2] == syn_side]
         if not idx:
             continue
         got = cross_fitted([p[k] for p in train_pairs], groups,
-                           [_sides(rows[i])[0] for i in idx],
+                           [row_sides(rows[i])[0] for i in idx],
                            [group(rows[i]["_pair"]) for i in idx])
         for i, v in zip(idx, got):
             if v is not None:

@@ -291,6 +291,22 @@ def side_metrics(synthetic: list[str], real_train: list[str], valid: list[str], 
     size = max(len(vocab), 1)
     n_tok, n_val = min(S.n_tokens, T.n_tokens), min(S.n_tokens, V.n_tokens)
     repeats = repeats or _repeats(n_tok)
+    div_s, div_t, rare, m = _repeated_samples(S, T, V, n_tok, n_val, size, seed, repeats, rare_k)
+    out = _compared(syn, train, div_s, div_t, rare, m, n_tok, seed, repeats)
+    if V.n_tokens:
+        out["valid"] = _diversity(val)
+        out["valid_sample_tokens"] = n_val
+        for k in ("valid_coverage", "valid_coverage_real", "valid_oov_rate",
+                  "valid_oov_rate_real"):
+            out[k] = round(m[k], 4)
+        out["valid_coverage_ratio"] = _ratio(m["valid_coverage"], m["valid_coverage_real"])
+        out["jsd_valid"] = round(m["jsd_valid"], 4)
+    return out
+
+
+def _repeated_samples(S, T, V, n_tok: int, n_val: int, size: int, seed: int, repeats: int,
+                      rare_k: int):
+    """``repeats`` seeded equal-size draws: sample stats, rare coverage, valid and JSD means."""
     val_types = np.flatnonzero(np.bincount(V.ids, minlength=size))
     div_s, div_t, rare, acc = [], [], [], defaultdict(list)
     for r in range(repeats):
@@ -309,7 +325,11 @@ def side_metrics(synthetic: list[str], real_train: list[str], valid: list[str], 
                 np.bincount(S.sample(n_val, rng)[0], minlength=size),
                 np.bincount(V.sample(n_val, rng)[0], minlength=size)))
         rare += _rare_coverage(S, T, rng, rare_k, size)
-    m = {k: float(np.mean(v)) for k, v in acc.items()}
+    return div_s, div_t, rare, {k: float(np.mean(v)) for k, v in acc.items()}
+
+
+def _compared(syn, train, div_s, div_t, rare, m, n_tok: int, seed: int, repeats: int) -> dict:
+    """The synthetic side against real train (self-BLEU, prefixes: whole-sentence samples)."""
     rare_n, rare_tok, rare_s, rare_t = (np.mean(x) for x in zip(*rare)) if rare else [None] * 4
 
     def avg(stats: list[dict], key: str) -> float:
@@ -319,7 +339,6 @@ def side_metrics(synthetic: list[str], real_train: list[str], valid: list[str], 
         return {k: round(avg(stats, k), 2 if k == "mtld" else 4) if k not in ("sentences", "tokens")
                 else round(avg(stats, k)) for k in stats[0] if not k.startswith("_")}
 
-    # self-BLEU and shared prefixes compare sentences: one sample of whole sentences of each
     syn_s, train_s = _sample_tokens(syn, n_tok, seed), _sample_tokens(train, n_tok, seed)
     out = {
         "method": "equal token counts: seeded samples, mean of repeats; rare types: count <= "
@@ -344,14 +363,6 @@ def side_metrics(synthetic: list[str], real_train: list[str], valid: list[str], 
     if out["self_bleu"] is not None and out["self_bleu_real"] is not None:
         out["self_bleu_excess"] = round(out["self_bleu"] - out["self_bleu_real"], 2)
     out["prefix3_excess"] = round(out["prefix3_share"] - out["prefix3_share_real"], 4)
-    if V.n_tokens:
-        out["valid"] = _diversity(val)
-        out["valid_sample_tokens"] = n_val
-        for k in ("valid_coverage", "valid_coverage_real", "valid_oov_rate",
-                  "valid_oov_rate_real"):
-            out[k] = round(m[k], 4)
-        out["valid_coverage_ratio"] = _ratio(m["valid_coverage"], m["valid_coverage_real"])
-        out["jsd_valid"] = round(m["jsd_valid"], 4)
     return out
 
 

@@ -33,7 +33,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from translate_synth.errors import UserError
 from translate_synth.evaluate_config import (eval_config, make_eval_translator, model_kind,
@@ -78,8 +77,8 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
              split: str = "test", direction: str = "forward", backend: str | None = None,
              baseline_backend: str | None = None, tokenizer: str | None = None,
              baseline_tokenizer: str | None = None, sets: list[str] = (),
-             paired_test: str = "bs", cache_dir: str | None = None, no_cache: bool = False,
-             log: Callable[[str], None] = lambda m: None) -> dict:
+             paired_test: str = "bs", cache_dir: str | None = None,
+             no_cache: bool = False) -> dict:
     """Evaluate ``model`` (and ``baseline``) on ``run_dir``'s held-out sets; write ``out``.
 
     Returns the ``eval.json`` content. The run directory is only read."""
@@ -104,9 +103,9 @@ def evaluate(model: str, run_dir: Path, out: Path, baseline: str | None = None,
     elif baseline_backend or baseline_tokenizer:
         raise UserError("--baseline-backend/--baseline-tokenizer need --baseline MODEL")
 
-    hyps, described, seconds = _translate(systems, directions, data, manifest, log)
+    hyps, described, seconds = _translate(systems, directions, data, manifest)
     scoring = _Scoring(out, corpus_metric_args(cfg.scoring), cfg.collapse.rare_k, paired_test,
-                       bool(baseline), log)
+                       bool(baseline))
     result_dirs = {f"{s}-{t}": _score_direction(scoring, (s, t, tf), data, hyps, real_train,
                                                 split)
                    for s, t, sf, tf in directions}
@@ -175,7 +174,7 @@ def _real_train(run_dir: Path, notes: list[str]) -> list[dict]:
     return real_train
 
 
-def _translate(systems, directions, data, manifest, log):
+def _translate(systems, directions, data, manifest):
     """Every system on every set in every direction, one model at a time (one model in
     memory): ({(system, "src-tgt", set): lines}, {system: its description}, {system: s})."""
     from translate_synth import progress
@@ -188,14 +187,13 @@ def _translate(systems, directions, data, manifest, log):
         ts = time.perf_counter()
         for s, t, sf, tf in directions:
             if (s, t) == directions[0][:2]:  # the first check loads the model
-                with progress.step(f"evaluate: {sys_name} {spec}: loading the model",
-                                   log_fn=log):
+                with progress.step(f"evaluate: {sys_name} {spec}: loading the model"):
                     translator.check(s, t, decoding)
             else:
                 translator.check(s, t, decoding)
             for name, rows in data.items():
                 with progress.bar(f"evaluate: {sys_name} {spec}: {name} {s}->{t}",
-                                  total=len(rows), unit="rows", log_fn=log) as pbar:
+                                  total=len(rows), unit="rows") as pbar:
                     got = progress.translate(translator, [clean_line(r.get(sf)) for r in rows],
                                              s, t, decoding, pbar)
                 hyps[(sys_name, f"{s}-{t}", name)] = [clean_line(h[0] if h else "")
@@ -219,7 +217,6 @@ class _Scoring:
     rare_k: int
     paired_test: str
     baseline: bool
-    log: Callable[[str], None]
     files: list[str] = field(default_factory=list)
 
 
@@ -265,8 +262,7 @@ def _score_set(sc: _Scoring, key: str, name: str, rows, tf: str, hyps, counts) -
         entry["baseline"] = {"scores": corpus_scores(b, refs, sc.args)[0],
                              "rare_words": rare_word_recall(b, refs, counts, sc.rare_k)}
         with progress.step(f"evaluate: {name} {key}: paired significance "
-                           f"({PAIRED_TESTS.get(sc.paired_test, sc.paired_test)})",
-                           log_fn=sc.log):
+                           f"({PAIRED_TESTS.get(sc.paired_test, sc.paired_test)})"):
             entry["significance"] = paired_significance(h, b, refs, sc.args, sc.paired_test)
     return entry
 

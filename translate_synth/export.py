@@ -26,6 +26,7 @@ Everything is written into a temporary directory beside ``out`` and renamed into
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -36,6 +37,8 @@ from translate_synth.emit import read_jsonl
 from translate_synth.errors import UserError
 from translate_synth.rundir import read_manifest
 from translate_synth.text import clean
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("hf", "text", "tsv")
 RUN_TAG = "<BT> "  # what curriculum.tag_bt writes (curriculum.project)
@@ -146,12 +149,11 @@ class Rows:
                    "weight": r.get("weight")}
 
 
-def export_run(run_dir: Path, fmt: str, out: Path, tag: str | None = None, log=None) -> dict:
+def export_run(run_dir: Path, fmt: str, out: Path, tag: str | None = None) -> dict:
     """Export ``run_dir`` as ``fmt`` into ``out``; returns export.json's content.
 
     ``tag``: None follows the run (``<BT>`` when it set curriculum.tag_bt), a string tags every
     bt source with it, "" tags none."""
-    log = log or (lambda m: None)
     run_dir, out = Path(run_dir), Path(out)
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt}: one of {', '.join(FORMATS)}")
@@ -166,14 +168,14 @@ def export_run(run_dir: Path, fmt: str, out: Path, tag: str | None = None, log=N
     if tag is None:
         tag = DEFAULT_TAG if run_tags else ""
         if run_tags:
-            log(f"export: the run tags back-translations (curriculum.tag_bt): bt sources carry "
-                f"'{DEFAULT_TAG}' in every split, as `translate-synth train` reads them "
-                "(--no-tag-bt removes it)")
+            log.info(f"export: the run tags back-translations (curriculum.tag_bt): bt sources "
+                     f"carry '{DEFAULT_TAG}' in every split, as `translate-synth train` reads "
+                     "them (--no-tag-bt removes it)")
     parts = plan_parts(run_dir, manifest)
     for p in parts:
         if p["stage"] is not None and p["name"] != p["stage"]:
-            log(f"export: stage '{p['stage']}' is split '{p['name']}' (a split name is letters, "
-                "digits and _, and not train/valid/test/valid_synthetic)")
+            log.info(f"export: stage '{p['stage']}' is split '{p['name']}' (a split name is "
+                     "letters, digits and _, and not train/valid/test/valid_synthetic)")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
@@ -181,7 +183,7 @@ def export_run(run_dir: Path, fmt: str, out: Path, tag: str | None = None, log=N
         raise UserError(f"--out {out}: cannot write there ({e.strerror})") from None
     try:
         got = {"hf": _write_hf, "text": _write_text, "tsv": _write_tsv}[fmt](
-            run_dir, parts, tmp, src, tgt, tag, log)
+            run_dir, parts, tmp, src, tgt, tag)
         info = {"format": EXPORT_FORMAT, "kind": "translate-synth export", "export_format": fmt,
                 "run": {"dir": str(run_dir.resolve()), "fingerprint": manifest.get("fingerprint"),
                         "lang": tgt, "source_lang": src},
@@ -200,8 +202,8 @@ def export_run(run_dir: Path, fmt: str, out: Path, tag: str | None = None, log=N
         shutil.rmtree(tmp, ignore_errors=True)
     fixed = sum(s["whitespace_collapsed"] for s in info["splits"].values())
     if fixed:
-        log(f"export: {fixed:,} text(s) held a line break or tab: written with their whitespace "
-            "collapsed to single spaces")
+        log.info(f"export: {fixed:,} text(s) held a line break or tab: written with their "
+                 "whitespace collapsed to single spaces")
     return info
 
 
@@ -222,7 +224,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_hf(run_dir, parts, tmp, src, tgt, tag, log):
+def _write_hf(run_dir, parts, tmp, src, tgt, tag):
     import datasets
     from datasets import Dataset, DatasetDict, Features, Translation, Value
 
@@ -245,12 +247,12 @@ def _write_hf(run_dir, parts, tmp, src, tgt, tag, log):
             del cols["weight"]
         splits[p["name"]] = Dataset.from_dict(cols, features=Features(feats))
         got.append((rows, [p["name"]]))
-        log(f"export: {p['file']} -> split {p['name']} ({rows.rows:,} rows)")
+        log.info(f"export: {p['file']} -> split {p['name']} ({rows.rows:,} rows)")
     DatasetDict(splits).save_to_disk(str(tmp))
     return got
 
 
-def _write_lines(run_dir, parts, tmp, tag, log, names, line):
+def _write_lines(run_dir, parts, tmp, tag, names, line):
     """Per part, one file per name in ``names(stem)``, the fields ``line(row)`` gives, aligned."""
     got = []
     for p in parts:
@@ -271,18 +273,18 @@ def _write_lines(run_dir, parts, tmp, tag, log, names, line):
             (tmp / files[-1]).write_text("".join(f"{1.0 if w is None else float(w)}\n"
                                                  for w in weights), encoding="utf-8")
         got.append((rows, files))
-        log(f"export: {p['file']} -> {', '.join(files)} ({rows.rows:,} rows)")
+        log.info(f"export: {p['file']} -> {', '.join(files)} ({rows.rows:,} rows)")
     return got
 
 
-def _write_text(run_dir, parts, tmp, src, tgt, tag, log):
-    return _write_lines(run_dir, parts, tmp, tag, log,
+def _write_text(run_dir, parts, tmp, src, tgt, tag):
+    return _write_lines(run_dir, parts, tmp, tag,
                         lambda stem: [f"{stem}.{src}", f"{stem}.{tgt}", f"{stem}.origin"],
                         lambda r: (r["source"], r["target"], r["origin"]))
 
 
-def _write_tsv(run_dir, parts, tmp, src, tgt, tag, log):
-    return _write_lines(run_dir, parts, tmp, tag, log,
+def _write_tsv(run_dir, parts, tmp, src, tgt, tag):
+    return _write_lines(run_dir, parts, tmp, tag,
                         lambda stem: [f"{stem}.tsv", f"{stem}.origin"],
                         lambda r: (f"{r['source']}\t{r['target']}", r["origin"]))
 

@@ -6,6 +6,7 @@ files, so re-thresholding never needs the model.
 
 from __future__ import annotations
 
+import logging
 import time
 from array import array
 from pathlib import Path
@@ -21,13 +22,15 @@ from translate_synth.hashset import HashSet
 from translate_synth.sampling import reservoir
 from translate_synth.text import norm_key, stable_int
 
+log = logging.getLogger(__name__)
+
 MONITOR_ROWS = 20000
 
 
 def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, valid: list[dict],
                     test: list[dict], heldout_keys: set, train_hashes: set,
                     timings: dict, calibration: dict | None = None,
-                    prescored: frozenset = frozenset(), log=None) -> dict:
+                    prescored: frozenset = frozenset()) -> dict:
     """Write candidates.jsonl and the splits into ``stage``; return the stats sections.
     ``calibration``: calibration.json's content; ``prescored``: score keys of stateless filters
     an executor has computed already (kept, not recomputed)."""
@@ -35,7 +38,7 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
         langs={"source": cfg.source_lang, "target": cfg.lang}, heldout_keys=heldout_keys,
         train_keys=train_hashes if isinstance(train_hashes, HashSet) else HashSet(train_hashes),
         **real_pair_keys(real_train), fluency_lm=SideModels(_pairs(real_train), cfg.seed),
-        calibration=calibration, warn=log)
+        calibration=calibration, log_warnings=True)
     rare = rare_types(_pairs(real_train), cfg.collapse.rare_k)
     t0 = time.perf_counter()
     funnel, score_stats = apply_filters(cfg.filters, candidates_src, stage / "candidates.jsonl",
@@ -53,8 +56,7 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
                         "and a target that no training row has (degenerate output repeats "
                         "itself; paraphrases never qualify): `train` cannot judge divergence")
     for w in warnings:
-        if log:
-            log(f"WARNING: {w}")
+        log.info(f"WARNING: {w}")
     checkpoint("after_emit")
     collapse = None
     if cfg.collapse.enabled:
@@ -63,9 +65,8 @@ def filter_and_emit(cfg, candidates_src: Path, stage: Path, real_train: Path, va
         write_json(stage / "collapse.json", collapse)
         timings["collapse"] = round(time.perf_counter() - t0, 3)
         for a in collapse["alarms"]:
-            if log:
-                log(f"collapse alarm ({a['side']}, {a['lang']}): {a['metric']} = {a['value']} "
-                    f"({'<' if a['direction'] == 'min' else '>'} {a['threshold']}): {a['hint']}")
+            log.info(f"collapse alarm ({a['side']}, {a['lang']}): {a['metric']} = {a['value']} "
+                     f"({'<' if a['direction'] == 'min' else '>'} {a['threshold']}): {a['hint']}")
     out = {"filters": funnel, "emitted": emitted, "curriculum": stages, "scores": score_stats,
            "warnings": warnings}
     if collapse is not None:

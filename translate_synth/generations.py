@@ -42,15 +42,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import logging
 import time
 from pathlib import Path
 
 from translate_synth import progress
 from translate_synth.config import Config, build_config
-from translate_synth.emit import file_sha256, write_bytes, write_json
+from translate_synth.emit import file_sha256, write_json
 from translate_synth.errors import UserError
+from translate_synth.report.generations import write_report
 from translate_synth.rundir import derived_model
+
+log = logging.getLogger(__name__)
 
 MIXES = ("hybrid", "synthetic")
 FORMAT = 1
@@ -116,7 +119,8 @@ class GenerationsStopped(UserError):
     """A round's run kept no synthetic row: nothing to train the next models on."""
 
 
-def _synthetic_rows(run_dir: Path) -> int:
+def synthetic_rows(run_dir: Path) -> int:
+    """Synthetic rows in a run's train.jsonl."""
     n = 0
     with open(run_dir / "train.jsonl", encoding="utf-8") as fh:
         for line in fh:
@@ -125,16 +129,16 @@ def _synthetic_rows(run_dir: Path) -> int:
     return n
 
 
-def _train(run_dir: Path, model: str, out: Path, reverse: bool, log) -> dict:
+def _train(run_dir: Path, model: str, out: Path, reverse: bool) -> dict:
     from translate_synth.train.trainer import train_model
 
     done = _read_json(out / "train.json")
     if done is not None:
-        log(f"generations: {out} is trained (train.json): kept")
+        log.info(f"generations: {out} is trained (train.json): kept")
         return done
     resume = (out / "checkpoints" / "LATEST").is_file()
     return train_model(run_dir, model, out, [f"train.reverse={'true' if reverse else 'false'}"],
-                       resume=resume, log=log)
+                       resume=resume)
 
 
 def _side_metrics(side: dict) -> dict:
@@ -169,22 +173,13 @@ def round_metrics(run_dir: Path, ev: dict, fwd: dict, rev: dict) -> dict:
 
 
 def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
-                    log=progress.log, restart_run: bool = False,
-                    round0_run: Path | None = None) -> dict:
+                    restart_run: bool = False, round0_run: Path | None = None) -> dict:
     """Run (or resume) ``rounds`` rounds into ``out/gen``; return ``generations.json``.
 
     ``round0_run``: a finished run of round 0's config made elsewhere (``eval/downstream.py``
     prepares it on a CPU with the configured model); round 0 copies it instead of running the
     configured model, then trains and evaluates as usual."""
-    from translate_synth.evaluate import evaluate
-    from translate_synth.executors import run as run_executor
-
-    if mix not in MIXES:
-        raise UserError(f"--mix {mix}: hybrid or synthetic")
-    if rounds < 1:
-        raise UserError(f"--rounds {rounds}: at least 1 (round 0 is the configured model)")
-    if not model or not str(model).strip():
-        raise UserError("--model: scratch, a hub id or a local model directory")
+    _check_args(rounds, mix, model)
     root = Path(out) / "gen"
     if not cfg0.split.calibration and cfg0.executor.name == "local":
         # calibrate on real pairs that no round's models train on (round 0 sets them aside,
@@ -198,48 +193,29 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
     for k in range(rounds):
         rdir = root / f"round-{k}"
         ident = round_identity(base, k)
-        done = _read_json(rdir / "round.json")
+        done = _finished_round(rdir, root, ident)
         if done is not None:
-            if done.get("identity") != ident:
-                raise UserError(
-                    f"{rdir} is a finished round of other settings "
-                    f"({_diff(done.get('identity'), ident)}): choose another --out, or remove "
-                    f"{root} to start over")
-            log(f"generations: round {k} finished earlier: kept ({rdir / 'round.json'})")
+            log.info(f"generations: round {k} finished earlier: kept ({rdir / 'round.json'})")
             heldout0 = heldout0 or done["heldout"]
             done_rounds.append(done)
-            write_report(root, base, done_rounds)
+            write_report(root, base, done_rounds, FORMAT)
             continue
-        started = _read_json(rdir / "started.json")
-        if started is not None and started.get("identity") != ident:
-            raise UserError(
-                f"{rdir} is an unfinished round of other settings "
-                f"({_diff(started.get('identity'), ident)}): choose another --out, or remove "
-                f"{root} to start over")
         write_json(rdir / "started.json", {"round": k, "identity": ident})
         prev = done_rounds[-1] if done_rounds else None
         cfg = round_config(cfg0, k, mix, rdir, prev)
         eta = "" if not n_run else ", ETA " + progress.duration(
             (time.monotonic() - t_run) / n_run * (rounds - k))
-        log(f"generations: round {k} (of {rounds}: 0..{rounds - 1}{eta}): synthesise with "
-            f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
-        if k == 0 and round0_run is not None:
-            run_dir, warnings = _copy_run(Path(round0_run), rdir / cfg.lang), []
-        else:
-            result = run_executor(cfg, rdir, log=log, restart=restart_run)
-            run_dir, warnings = Path(result.out_dir), result.stats.get("warnings") or []
-        syn = _synthetic_rows(run_dir)
-        if syn:  # (no row at all stops the loop below, with its own message)
-            for w in warnings:
-                log(f"WARNING: round {k}: {w}")
-        if not syn:
+        log.info(f"generations: round {k} (of {rounds}: 0..{rounds - 1}{eta}): synthesise with "
+                 f"{'the configured model' if k == 0 else f'round {k - 1} models'}")
+        run_dir = _round_run(k, cfg, rdir, round0_run, restart_run)
+        if not synthetic_rows(run_dir):
             reason = (f"round {k}: the run kept no synthetic row (see {run_dir / 'stats.json'} "
                       "and candidates.jsonl): "
                       + ("the configured model's output did not pass the filters" if k == 0 else
                          f"round {k - 1}'s models are too weak to synthesise through the "
                          "filters") + "; the loop stops here")
-            log(f"generations: {reason}")
-            write_report(root, base, done_rounds, stopped={"round": k, "reason": reason})
+            log.info(f"generations: {reason}")
+            write_report(root, base, done_rounds, FORMAT, stopped={"round": k, "reason": reason})
             raise GenerationsStopped(reason)
         held = _heldout(run_dir)
         if heldout0 is None:
@@ -247,32 +223,83 @@ def run_generations(cfg0: Config, out: Path, rounds: int, mix: str, model: str,
         elif held != heldout0:
             raise UserError(f"{run_dir}: its valid/test sets differ from round 0's; the held-out "
                             "sets must stay fixed across rounds (same data, seed and split)")
-        log(f"generations: round {k}: train {cfg.source_lang}->{cfg.lang} and "
-            f"{cfg.lang}->{cfg.source_lang} ({model})")
-        fwd = _train(run_dir, model, rdir / "model-fwd", False, log)
-        rev = _train(run_dir, model, rdir / "model-rev", True, log)
-        log(f"generations: round {k}: evaluate on the real test set")
-        ev = evaluate(str(rdir / "model-fwd"), run_dir, rdir / "eval", split="test",
-                      direction="forward", cache_dir=cfg.cache.dir,
-                      no_cache=not cfg.cache.enabled, log=log)
-        rec = {
-            "round": k, "identity": ident, "run_dir": str(run_dir),
-            "synthesised_with": "configured" if k == 0 else f"round-{k - 1}",
-            "curriculum": [s.name for s in cfg.curriculum.stages]
-            if cfg.curriculum.enabled else ["train"],
-            "heldout": held,
-            "models": {"forward": {"dir": str((rdir / "model-fwd").resolve()),
-                                   "steps": fwd.get("steps"), "stopped": fwd.get("stopped")},
-                       "reverse": {"dir": str((rdir / "model-rev").resolve()),
-                                   "steps": rev.get("steps"), "stopped": rev.get("stopped")}},
-            "eval": str(rdir / "eval" / "eval.json"),
-            "metrics": round_metrics(run_dir, ev, fwd, rev),
-        }
+        rec = _train_and_evaluate(k, cfg, run_dir, rdir, model, ident, held)
         write_json(rdir / "round.json", rec)  # last: the round is finished
         n_run += 1
         done_rounds.append(rec)
-        write_report(root, base, done_rounds)
+        write_report(root, base, done_rounds, FORMAT)
     return _read_json(root / "generations.json")
+
+
+def _check_args(rounds: int, mix: str, model: str) -> None:
+    if mix not in MIXES:
+        raise UserError(f"--mix {mix}: hybrid or synthetic")
+    if rounds < 1:
+        raise UserError(f"--rounds {rounds}: at least 1 (round 0 is the configured model)")
+    if not model or not str(model).strip():
+        raise UserError("--model: scratch, a hub id or a local model directory")
+
+
+def _finished_round(rdir: Path, root: Path, ident: dict) -> dict | None:
+    """Round ``rdir``'s round.json when it finished with these settings; None when it has not
+    finished; a one-line refusal when it (finished or not) ran with other settings."""
+    done = _read_json(rdir / "round.json")
+    if done is not None:
+        if done.get("identity") != ident:
+            raise UserError(
+                f"{rdir} is a finished round of other settings "
+                f"({_diff(done.get('identity'), ident)}): choose another --out, or remove "
+                f"{root} to start over")
+        return done
+    started = _read_json(rdir / "started.json")
+    if started is not None and started.get("identity") != ident:
+        raise UserError(
+            f"{rdir} is an unfinished round of other settings "
+            f"({_diff(started.get('identity'), ident)}): choose another --out, or remove "
+            f"{root} to start over")
+    return None
+
+
+def _round_run(k: int, cfg: Config, rdir: Path, round0_run, restart_run: bool) -> Path:
+    """Round k's run directory: the run (round 0: or the one made elsewhere, copied)."""
+    from translate_synth.executors import run as run_executor
+
+    if k == 0 and round0_run is not None:
+        return _copy_run(Path(round0_run), rdir / cfg.lang)
+    result = run_executor(cfg, rdir, restart=restart_run)
+    run_dir = Path(result.out_dir)
+    if synthetic_rows(run_dir):  # (no row at all stops the loop, with its own message)
+        for w in result.stats.get("warnings") or []:
+            log.info(f"WARNING: round {k}: {w}")
+    return run_dir
+
+
+def _train_and_evaluate(k: int, cfg: Config, run_dir: Path, rdir: Path, model: str,
+                        ident: dict, held) -> dict:
+    """Round k's two models trained and the forward one evaluated: its round.json record."""
+    from translate_synth.evaluate import evaluate
+
+    log.info(f"generations: round {k}: train {cfg.source_lang}->{cfg.lang} and "
+             f"{cfg.lang}->{cfg.source_lang} ({model})")
+    fwd = _train(run_dir, model, rdir / "model-fwd", False)
+    rev = _train(run_dir, model, rdir / "model-rev", True)
+    log.info(f"generations: round {k}: evaluate on the real test set")
+    ev = evaluate(str(rdir / "model-fwd"), run_dir, rdir / "eval", split="test",
+                  direction="forward", cache_dir=cfg.cache.dir,
+                  no_cache=not cfg.cache.enabled)
+    return {
+        "round": k, "identity": ident, "run_dir": str(run_dir),
+        "synthesised_with": "configured" if k == 0 else f"round-{k - 1}",
+        "curriculum": [s.name for s in cfg.curriculum.stages]
+        if cfg.curriculum.enabled else ["train"],
+        "heldout": held,
+        "models": {"forward": {"dir": str((rdir / "model-fwd").resolve()),
+                               "steps": fwd.get("steps"), "stopped": fwd.get("stopped")},
+                   "reverse": {"dir": str((rdir / "model-rev").resolve()),
+                               "steps": rev.get("steps"), "stopped": rev.get("stopped")}},
+        "eval": str(rdir / "eval" / "eval.json"),
+        "metrics": round_metrics(run_dir, ev, fwd, rev),
+    }
 
 
 def _copy_run(src: Path, dest: Path) -> Path:
@@ -295,105 +322,3 @@ def _diff(a, b) -> str:
         return "no identity"
     keys = [k for k in b if a.get(k) != b.get(k)]
     return ", ".join(f"{k} {a.get(k)!r} here, {b.get(k)!r} now" for k in keys) or "format"
-
-
-# ---------------------------------------------------------------- the report
-
-def _f(x, nd=1, pct=False) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{100 * x:.{nd}f} %" if pct else f"{x:.{nd}f}"
-
-
-def write_report(root: Path, ident: dict, rounds: list[dict], stopped: dict | None = None) -> dict:
-    rows = []
-    for r in rounds:
-        m = r["metrics"]
-        tgt = m["collapse"].get("target") or {}
-        rows.append({
-            "round": r["round"], "synthesised_with": r["synthesised_with"],
-            "curriculum": r["curriculum"],
-            "real_test_chrf": m["real_test"].get("chrf"),
-            "real_test_bleu": m["real_test"].get("bleu"),
-            "synthetic_valid_chrf": m["synthetic_valid"].get("chrf"),
-            "rare_word_recall": m["rare_word_recall"].get("rare"),
-            "target_distinct2": tgt.get("distinct2"),
-            "target_distinct2_ratio": tgt.get("distinct2_ratio"),
-            "target_rare_coverage": tgt.get("rare_coverage"),
-            "target_rare_coverage_ratio": tgt.get("rare_coverage_ratio"),
-            "alarms": [f"{a['side']}:{a['metric']}={a['value']}" for a in m["alarms"]],
-            "divergence_alarms": sum(len(v) for v in m["divergence_alarms"].values()),
-        })
-    report = {"format": FORMAT, "kind": "translate-synth generations", **ident,
-              "stopped": stopped,
-              "heldout": rounds[0]["heldout"] if rounds else None,
-              "heldout_note": "every round's valid.jsonl/test.jsonl is round 0's (sha256 "
-                              "checked); every model is evaluated on round 0's real test set",
-              "table": rows, "rounds": rounds}
-    write_json(root / "generations.json", report)
-    write_bytes(root / "generations.md", _md(report).encode("utf-8"))
-    write_bytes(root / "generations.png", _plot(report))
-    return report
-
-
-def _md(rep: dict) -> str:
-    lines = [f"# Generations: {rep['lang']}, mix {rep['mix']}, model {rep['model']}", "",
-             "Each round trains on its run's emitted data; the next round synthesises with "
-             "those models. Scores: the forward model on round 0's real test set "
-             "(`eval/eval.json` of each round); diversity: the target side of the round's "
-             "accepted synthetic text (`collapse.json`).", "",
-             "| round | synthesised with | real test chrF | BLEU | synthetic valid chrF | "
-             "rare-word recall | distinct-2 (ratio) | rare coverage (ratio) | alarms |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rep["table"]:
-        lines.append(
-            f"| {r['round']} | {r['synthesised_with']} | {_f(r['real_test_chrf'])} | "
-            f"{_f(r['real_test_bleu'])} | {_f(r['synthetic_valid_chrf'])} | "
-            f"{_f(r['rare_word_recall'], pct=True)} | {_f(r['target_distinct2'], 3)} "
-            f"({_f(r['target_distinct2_ratio'], 2)}) | {_f(r['target_rare_coverage'], 3)} "
-            f"({_f(r['target_rare_coverage_ratio'], 2)}) | {len(r['alarms'])} |")
-    lines += ["", "## Alarms by round", ""]
-    for r in rep["table"]:
-        a = ", ".join(r["alarms"]) or "none"
-        lines.append(f"- round {r['round']}: collapse: {a}; training divergence alarms: "
-                     f"{r['divergence_alarms']}")
-    if rep.get("stopped"):
-        lines += ["", f"Stopped: {rep['stopped']['reason']}."]
-    lines += ["", rep["heldout_note"] + ".", ""]
-    return "\n".join(lines)
-
-
-def _plot(rep: dict) -> bytes:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from translate_synth.report.plots import png_bytes
-
-    t = rep["table"]
-    xs = [r["round"] for r in t]
-
-    def ys(key, scale=1.0):
-        return [float("nan") if r[key] is None else r[key] * scale for r in t]
-
-    fig, (a1, a2) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True)
-    a1.plot(xs, ys("real_test_chrf"), "o-", label="real test chrF")
-    a1.plot(xs, ys("synthetic_valid_chrf"), "s--", label="synthetic valid chrF")
-    a1.plot(xs, ys("rare_word_recall", 100), "^:", label="rare-word recall (%)")
-    for r in t:
-        if r["alarms"]:
-            a1.axvline(r["round"], color="tab:red", alpha=0.3)
-    a1.set_ylabel("score")
-    a1.legend(fontsize=8)
-    a1.set_title(f"{rep['lang']}: mix {rep['mix']}, model {rep['model']} "
-                 "(red: a collapse alarm)", fontsize=9)
-    a2.plot(xs, ys("target_distinct2"), "o-", label="distinct-2 (synthetic target)")
-    a2.plot(xs, ys("target_distinct2_ratio"), "o:", label="distinct-2 ratio to real")
-    a2.plot(xs, ys("target_rare_coverage"), "s-", label="rare-token coverage")
-    a2.plot(xs, ys("target_rare_coverage_ratio"), "s:", label="rare coverage ratio to real")
-    a2.set_xlabel("round")
-    a2.set_xticks(xs)
-    a2.legend(fontsize=8)
-    fig.tight_layout()
-    return png_bytes(fig, dpi=90, style=None)

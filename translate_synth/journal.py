@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from collections import Counter
@@ -21,6 +22,8 @@ from pathlib import Path
 from translate_synth import __version__
 from translate_synth.emit import AtomicJsonl, file_sha256 as _sha, read_jsonl, write_json
 from translate_synth.errors import UserError
+
+log = logging.getLogger(__name__)
 
 # config keys that do not change any output row (where outputs go, how a run is shown/logged)
 VOLATILE_KEYS = ("output", "tracking", "report", "executor", "cache")
@@ -50,7 +53,7 @@ def _changes(old: dict, new: dict) -> list[str]:
 class Journal:
     """The finished chunks of one run in ``work_dir``."""
 
-    def __init__(self, work_dir: Path, fp: dict, restart: bool = False, log=None):
+    def __init__(self, work_dir: Path, fp: dict, restart: bool = False):
         self.dir = Path(work_dir)
         self.chunks_dir = self.dir / "chunks"
         self.path = self.dir / "journal.jsonl"
@@ -72,10 +75,10 @@ class Journal:
             self.dir.mkdir(parents=True)
             write_json(self.fp_path, fp)
         self.chunks_dir.mkdir(parents=True, exist_ok=True)
-        if log and self.done:
+        if self.done:
             self.resumed = True
-            log(f"resuming: {len(self.done)} synthesis chunk(s) already done, no model call "
-                "for them")
+            log.info(f"resuming: {len(self.done)} synthesis chunk(s) already done, no model call "
+                     "for them")
 
     def _load(self) -> None:
         if not self.path.exists():

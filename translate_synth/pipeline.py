@@ -4,16 +4,16 @@ ingest + split -> synthesise (+ round trip, scores) -> filter -> emit. Intermedi
 ``OUT/<lang>/.work/``; final files are staged in ``OUT/<lang>/.staging/`` and moved into place at
 the end, ``manifest.json`` last, so a failed run never leaves half-written outputs behind. The
 directory is owned by one run: files an earlier run wrote that this one does not are removed, and
-the manifest lists exactly the files there (``write_extras`` adds the report and Comet archive).
+the manifest lists exactly the files there (``run_extras.write_extras`` adds the report and Comet
+archive).
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import shutil
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -24,24 +24,23 @@ from typing import Iterator
 from translate_synth import __version__, progress
 from translate_synth.backends import MODEL_COUNTERS, make_translator
 from translate_synth.config import Config
-from translate_synth.emit import (AtomicJsonl, file_sha256, package_versions, publish, read_jsonl,
+from translate_synth.emit import (AtomicJsonl, file_sha256, package_versions, read_jsonl,
                                   write_json)
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint
 from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import Journal, fingerprint
-from translate_synth.fluency import training_sample
-from translate_synth.calibration import calibrate, sample_pairs
-from translate_synth.quality import CALIBRATED, uncalibrated
 from translate_synth.ingest import (InputStats, log_inputs, read_context, read_mono,
                                     read_parallel, resolve)
-from translate_synth.score import RoundTripScorer, metric_args
+from translate_synth.run_calibration import calibrate_run
+from translate_synth.score import RoundTripScorer, roundtrip_metric_args
 from translate_synth import mono
 from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_key, plan_split,
                                   route, set_aside_calibration)
 from translate_synth.synthesise import Synthesiser, paraphrase_inputs
 
+log = logging.getLogger(__name__)
 
 
 MONO_KIND = {"bt": "target_mono", "ft": "source_mono"}  # the input each origin translates
@@ -62,10 +61,6 @@ def model_name(cfg: Config) -> str:
         return "bergamot (the built-in en<->pt model)"
     ids = sorted({v for v in m.ids.values() if v}) or [m.id]
     return f"{', '.join(map(str, ids))} ({m.backend})"
-
-
-def _log(msg: str) -> None:
-    print(f"[translate-synth] {msg}", file=sys.stderr, flush=True)
 
 
 @contextmanager
@@ -89,18 +84,18 @@ def prepare_out_dir(out_root: Path, lang: str) -> Path:
 
 
 class Run:
-    def __init__(self, cfg: Config, out_root: Path, log=_log, restart: bool = False):
-        self.cfg, self.log = cfg, log
+    def __init__(self, cfg: Config, out_root: Path, restart: bool = False):
+        self.cfg = cfg
         self.out = prepare_out_dir(out_root, cfg.lang)
         self.work = self.out / ".work"
         self.stage = self.out / ".staging"
         shutil.rmtree(self.stage, ignore_errors=True)
         self.fingerprint = fingerprint(cfg, self._input_shas())
-        self.journal = Journal(self.work, self.fingerprint, restart=restart, log=log)
+        self.journal = Journal(self.work, self.fingerprint, restart=restart)
         self.stage.mkdir(parents=True)
         self.timings: dict = {}
         self.inputs: dict[str, list[InputStats]] = {}
-        self._stop = False
+        self.stopping = False  # the first Ctrl-C: finish the current chunk, stop
 
     def _input_shas(self) -> dict[str, str | None]:
         shas = {}
@@ -166,44 +161,6 @@ class Run:
             hashes.add(pair_key(r["source"], r["target"]))
         return hashes
 
-    # ------------------------------------------------------------ quality calibration
-    def calibrate(self, synth: Synthesiser, origins=("bt", "ft")) -> dict:
-        """Choose and fit the quality model per origin on real training pairs (journaled: done
-        once per run). Its warnings go to stderr, calibration.json and stats.json."""
-        path = self.work / "calibration.json"
-        if path.exists():
-            return json.loads(path.read_text(encoding="utf-8"))
-        cfg, real = self.cfg, self.work / "real_train.jsonl"
-        # split.calibration: pairs set aside that no training file holds, else training pairs
-        held = self.work / "real_calibration.jsonl"
-        cal_src = held if cfg.split.calibration and held.exists() else real
-        langs = {"source": cfg.source_lang, "target": cfg.lang}
-        pairs = []
-        if cfg.quality.calibrate and cfg.quality.max_rows and cal_src.exists():
-            stream = lambda p: ((r["source"], r["target"]) for r in read_jsonl(p))  # noqa: E731
-            pairs = sample_pairs(stream(cal_src), cfg.quality.max_rows, cfg.seed)
-        if pairs:
-            train = training_sample(stream(real), cfg.seed) if real.exists() else None
-            # the real pairs round-tripped in both shapes, then out and back per origin
-            n_calls = 2 + 2 * len([o for o in CALIBRATED if o in origins])
-            with progress.bar("quality calibration (translate real pairs)",
-                              total=len(pairs) * n_calls, unit="sentences",
-                              log_fn=self.log) as pbar:
-                cal = calibrate(pairs, progress.Counted(synth.tr, pbar), synth.scorer, langs,
-                                synth.decoding, synth.rt_decoding, cfg.seed,
-                                model_scores=synth.model_scores, origins=origins,
-                                train_pairs=train or None, min_pairs=cfg.quality.min_pairs)
-        else:
-            cal = uncalibrated("no calibration (quality.calibrate is off or there are no real "
-                               "pairs)")
-        warnings = cal.get("warnings", [])
-        if cal["note"] not in warnings:  # else it is the first warning: said once, as one
-            self.log(f"quality: {cal['note']}")
-        for w in warnings:
-            self.log(f"warning: quality: {w}")
-        write_json(path, cal)
-        return cal
-
     # ------------------------------------------------------------ synthesis (an executor's seam)
     def synthesis_streams(self, synth: Synthesiser, split: Split, want_bt: bool, want_ft: bool,
                           want_para: bool) -> list[tuple[str, Iterator[list[dict]]]]:
@@ -231,7 +188,7 @@ class Run:
                                                          want_para):
                 total = self.synthesis_inputs(origin, split)
                 with progress.bar(f"{origin} (synthesise + round trip)", total=total,
-                                  unit="texts", log_fn=self.log) as pbar:
+                                  unit="texts") as pbar:
                     seen = 0
                     replayed = sum(e["counters"].get("inputs", {}).get(origin, 0)
                                    for (o, _), e in self.journal.done.items() if o == origin)
@@ -243,8 +200,8 @@ class Run:
                         pbar.skip(old)
                         pbar.update(delta - old)
                         seen = synth.stats.inputs[origin]
-                log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
-                self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+                log_inputs(self.inputs.get(MONO_KIND.get(origin), []), self.cfg.data)
+                log.info(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     def synthesis_inputs(self, origin: str, split: Split) -> int:
         """The texts (paraphrase: jobs) an origin will synthesise from, counted beforehand for
@@ -290,24 +247,24 @@ class Run:
             translator = make_translator(cfg)
             scorer = RoundTripScorer(cfg.scoring)
             synth = Synthesiser(cfg, translator, scorer)
-            with progress.step(f"model: loading {model_name(cfg)}", log_fn=self.log):
+            with progress.step(f"model: loading {model_name(cfg)}"):
                 synth.check(want_bt, want_ft, want_para)  # fails fast: language, backend, model
-            synth.journal, synth.stop_requested = self.journal, lambda: self._stop
+            synth.journal, synth.stop_requested = self.journal, lambda: self.stopping
         with _timed(T, "ingest_split"):
             split, train_hashes = self.split_real()
             if cfg.split.calibration and (self.work / "real_train.jsonl").exists():
                 train_hashes = self.set_aside(split)
         checkpoint("after_split")
-        log_inputs(self.log, self.inputs.get("parallel", []), cfg.data)
+        log_inputs(self.inputs.get("parallel", []), cfg.data)
         if drop_summary(split.counts):
-            self.log(drop_summary(split.counts))
-        self.log(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
+            log.info(drop_summary(split.counts))
+        log.info(f"real pairs: {split.counts.get('train', 0)} train, {len(split.valid)} valid, "
                  f"{len(split.test)} test" + (f", {split.counts['calibration']} set aside for "
                                               "calibration (split.calibration)"
                                               if split.counts.get("calibration") else ""))
         with _timed(T, "calibrate"):
-            calibration = self.calibrate(synth, [o for o, w in (("bt", want_bt),
-                                                              ("ft", want_ft)) if w])
+            calibration = calibrate_run(cfg, self.work, synth, [o for o, w in (
+                ("bt", want_bt), ("ft", want_ft)) if w])
 
         with _timed(T, "synthesise"):
             self.synthesise(synth, split, want_bt, want_ft, want_para,
@@ -318,11 +275,23 @@ class Run:
         write_json(self.stage / "calibration.json", calibration)
         done = filter_and_emit(cfg, self.work / "candidates.raw.jsonl", self.stage, real_train,
                                split.valid, split.test, split.heldout_keys, train_hashes, T,
-                               calibration=calibration, **self.filter_context(),
-                               log=self.log)
+                               calibration=calibration, **self.filter_context())
         T["total"] = round(time.perf_counter() - wall0, 3)
-        calls = self.model_counts(translator)
-        stats = {
+        stats = self.run_stats(split, synth, calibration, done, translator)
+        scorer.close()
+        outputs = move_staged(self.stage, self.out, stats)
+        manifest = self.manifest(translator, scorer, outputs)
+        write_json(self.out / "manifest.json", manifest)
+        shutil.rmtree(self.stage, ignore_errors=True)
+        self.journal.discard()
+        return RunResult(self.out, stats, manifest, stats["filters"])
+
+    def run_stats(self, split: Split, synth: Synthesiser, calibration: dict, done: dict,
+                  translator) -> dict:
+        """stats.json: inputs, the real split, synthesis, model calls, quality, the filter
+        stage's sections (``done``) and the timings."""
+        cfg, calls = self.cfg, self.model_counts(translator)
+        return {
             "lang": cfg.lang, "source_lang": cfg.source_lang,
             "inputs": {k: [s.as_dict() for s in v] for k, v in self.inputs.items()},
             "real": split.counts,
@@ -332,15 +301,8 @@ class Run:
             "cache": {"hits": calls["hits"], "misses": calls["misses"]},
             "quality": {k: v for k, v in calibration.items() if k != "real_rows"},
             **done,
-            "timings_s": T,
+            "timings_s": self.timings,
         }
-        scorer.close()
-        outputs = move_staged(self.stage, self.out, stats)
-        manifest = self.manifest(translator, scorer, outputs)
-        write_json(self.out / "manifest.json", manifest)
-        shutil.rmtree(self.stage, ignore_errors=True)
-        self.journal.discard()
-        return RunResult(self.out, stats, manifest, stats["filters"])
 
     def manifest(self, translator, scorer: RoundTripScorer, outputs: dict) -> dict:
         cfg = self.cfg
@@ -364,7 +326,7 @@ class Run:
                          "paraphrase_sampling": syn.paraphrase.sampling.model_dump()},
             "signatures": scorer.signatures(),
             "metric_engines": {"rt_bleu": "sacrebleu", "rt_chrf": scorer.chrf_engine},
-            "metric_args": metric_args(cfg.scoring),
+            "metric_args": roundtrip_metric_args(cfg.scoring),
             "config": cfg.model_dump(mode="json"),
             "packages": package_versions(),
             "inputs": inputs,
@@ -372,7 +334,7 @@ class Run:
         }
 
 
-def run(cfg: Config, out_root: Path, log=_log, restart: bool = False,
+def run(cfg: Config, out_root: Path, restart: bool = False,
         run_class: type[Run] = Run) -> RunResult:
     """One language, start to finish; resumes an unfinished run with the same fingerprint.
 
@@ -380,9 +342,9 @@ def run(cfg: Config, out_root: Path, log=_log, restart: bool = False,
     of finished synthesis chunks is kept when there is one, so the same command resumes.
     """
     existed = (Path(out_root) / cfg.lang).exists()
-    r = run_class(cfg, out_root, log, restart=restart)
+    r = run_class(cfg, out_root, restart=restart)
     try:
-        with _stop_on_sigint(r, log):
+        with _stop_on_sigint(r):
             return r.run()
     except BaseException:
         shutil.rmtree(r.stage, ignore_errors=True)
@@ -397,61 +359,18 @@ def run(cfg: Config, out_root: Path, log=_log, restart: bool = False,
         raise
 
 
-def write_extras(out: Path, stats: dict, manifest: dict, report: bool, comet: bool,
-                 log=_log) -> dict:
-    """The report (report.json/.html/.md, report_plots/) and the Comet ML offline archive
-    (comet/) of a finished run in ``out``: staged, moved in, and listed in ``manifest.json``
-    (rewritten with them; the report embeds the manifest of the data files). Returns the
-    manifest. Neither asked for: nothing to do (the data files' publish removed old ones)."""
-    if not (report or comet):
-        return manifest
-    stage = Path(out) / ".staging"
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir(parents=True)
-    try:
-        if report:
-            from translate_synth.report import write_report
-
-            write_report([out], stage)
-        if comet:
-            import logging
-
-            from translate_synth.tracking import log_to_comet
-
-            col = out / "collapse.json"
-            disabled = logging.root.manager.disable
-            logging.disable(logging.INFO)  # Comet's notes name the staging path: ours below
-            try:
-                got = log_to_comet(stage, stats, manifest,
-                                   json.loads(col.read_text()) if col.exists() else None,
-                                   [stage / "report.html", stage / "report.md",
-                                    out / "manifest.json", out / "stats.json", col]
-                                   + sorted((stage / "report_plots").glob("*.png")))
-            finally:
-                logging.disable(disabled)
-            log(f"comet: logged {got['mode']}" + ("" if got["mode"] == "online" else
-                f"; offline archive in {out / 'comet'} (upload: `comet upload`)"))
-        extra = publish(stage, out, keep=set(manifest["outputs"]), unfinish=False)
-        manifest = {**manifest, "outputs": dict(sorted({**manifest["outputs"],
-                                                        **extra}.items()))}
-        write_json(out / "manifest.json", manifest)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return manifest
-
-
 @contextmanager
-def _stop_on_sigint(r: Run, log):
+def _stop_on_sigint(r: Run):
     """First Ctrl-C: finish the current chunk, journal it, stop. Second Ctrl-C: stop now."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        if r._stop:
+        if r.stopping:
             raise KeyboardInterrupt
-        r._stop = True
-        log("Ctrl-C: stopping after the current chunk (press again to stop at once)")
+        r.stopping = True
+        log.info("Ctrl-C: stopping after the current chunk (press again to stop at once)")
 
     previous = signal.signal(signal.SIGINT, handler)
     try:

@@ -107,7 +107,8 @@ def check_runtime(cfg: Config) -> None:
 
 def check_files(cfg: Config) -> None:
     from translate_synth import hf_input
-    from translate_synth.ingest import _check_file, resolve
+    from translate_synth.ingest import resolve
+    from translate_synth.ingest_lines import check_file
 
     for kind in DATA_LISTS:
         for f in getattr(cfg.data, kind):
@@ -121,7 +122,7 @@ def check_files(cfg: Config) -> None:
                 if hf_input.saved_to_disk(str(local)):
                     hf_input.load(f, streaming=True)  # memory-mapped: says when the split is missing
                 continue
-            _check_file(path)
+            check_file(path)
             if not os.access(path, os.R_OK):
                 raise UserError(f"{path}: not readable (permission denied); fix its "
                                 "permissions (chmod u+r) or copy it somewhere readable")

@@ -1,4 +1,9 @@
-"""Progress lines and bars: on stderr, nothing with --quiet.
+"""Progress lines and bars, and the package's log: on stderr, nothing with --quiet.
+
+Every module logs through ``logging.getLogger(__name__)``, under the ``translate_synth`` logger
+set up here: one handler that prints ``[translate-synth] <message>`` on the current
+``sys.stderr``, level INFO (``set_quiet(True)``, ``--quiet``: WARNING, so nothing; ``silenced()``
+for a block).
 
 A counted step (``bar``) is a tqdm bar on a terminal (count, total, rate and ETA); elsewhere (a
 log file, CI, a pipe) it is a line once it has run a second (count and total), one every
@@ -11,19 +16,66 @@ count them.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
 from contextlib import contextmanager
 
-QUIET = False
 EVERY_ENV = "TRANSLATE_SYNTH_PROGRESS_SECONDS"
 FIRST_LINE_AFTER = 1.0  # seconds
+PACKAGE_LOGGER = "translate_synth"
 
 
-def log(msg: str) -> None:
-    if not QUIET:
-        print(f"[translate-synth] {msg}", file=sys.stderr, flush=True)
+class StderrHandler(logging.Handler):
+    """``[translate-synth] <message>`` on the ``sys.stderr`` of the moment (so that pytest's
+    capsys and click's CliRunner capture it), flushed."""
+
+    prefix = "[translate-synth] "
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"{self.prefix}{record.getMessage()}", file=sys.stderr, flush=True)
+        except Exception:  # noqa: BLE001  (logging's own rule: a failed line never raises)
+            self.handleError(record)
+
+
+def _install() -> StderrHandler:
+    root = logging.getLogger(PACKAGE_LOGGER)
+    for h in root.handlers:
+        if isinstance(h, StderrHandler):
+            return h
+    h = StderrHandler()
+    root.addHandler(h)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    return h
+
+
+HANDLER = _install()
+log = logging.getLogger(__name__)
+
+
+def set_quiet(quiet: bool = True) -> None:
+    """``--quiet``: no log line, no progress bar (the package's logger at WARNING; else INFO)."""
+    logging.getLogger(PACKAGE_LOGGER).setLevel(logging.WARNING if quiet else logging.INFO)
+
+
+def is_quiet() -> bool:
+    """True when the package's log lines are not shown (``set_quiet``, ``silenced``)."""
+    return not logging.getLogger(PACKAGE_LOGGER).isEnabledFor(logging.INFO)
+
+
+@contextmanager
+def silenced():
+    """No log line and no progress bar in this block (e.g. a run inside a batch worker)."""
+    root = logging.getLogger(PACKAGE_LOGGER)
+    level = root.level
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def duration(seconds: float) -> str:
@@ -46,16 +98,14 @@ def _every() -> float:
 class Progress:
     """``update``/``set_postfix``/``close`` like a tqdm bar; lines when stderr is no terminal."""
 
-    def __init__(self, desc: str, total: int | None = None, unit: str = "rows", initial: int = 0,
-                 log_fn=None):
+    def __init__(self, desc: str, total: int | None = None, unit: str = "rows", initial: int = 0):
         self.desc, self.total, self.unit = desc, total, unit
         self.n = self._n0 = initial
         self._t0 = self._last = time.monotonic()
         self._post: dict = {}
         self._closed = False
-        self._log = log_fn or log
         self._bar = self._timer = None
-        if QUIET:
+        if is_quiet():
             return
         if sys.stderr.isatty():
             from tqdm import tqdm
@@ -72,7 +122,7 @@ class Progress:
     def _first_line(self) -> None:
         if not self._closed:
             self._last = time.monotonic()
-            self._log(self.line())
+            log.info(self.line())
 
     def __enter__(self):
         return self
@@ -96,11 +146,11 @@ class Progress:
         self.n += k
         if self._bar is not None:
             self._bar.update(k)
-        elif not QUIET:
+        elif not is_quiet():
             now = time.monotonic()
             if now - self._last >= _every():
                 self._last = now
-                self._log(self.line())
+                log.info(self.line())
 
     def skip(self, k: int) -> None:
         """Count ``k`` done before (e.g. chunks a resume replays from its journal): shown, but
@@ -144,27 +194,25 @@ class Progress:
             self._timer.cancel()
         if self._bar is not None:
             self._bar.close()
-        if not QUIET and done:
+        if not is_quiet() and done:
             of = f"/{self.total:,}" if self.total is not None and self.total != self.n else ""
-            self._log(f"{self.desc}: {self.n:,}{of} {self.unit} in "
-                      f"{duration(time.monotonic() - self._t0)}")
+            log.info(f"{self.desc}: {self.n:,}{of} {self.unit} in "
+                     f"{duration(time.monotonic() - self._t0)}")
 
 
-def bar(desc: str, total: int | None = None, unit: str = "rows", initial: int = 0,
-        log_fn=None) -> Progress:
+def bar(desc: str, total: int | None = None, unit: str = "rows", initial: int = 0) -> Progress:
     """A counted step: a bar on a terminal, progress lines elsewhere, nothing when quiet."""
-    return Progress(desc, total, unit, initial, log_fn)
+    return Progress(desc, total, unit, initial)
 
 
 @contextmanager
-def step(desc: str, log_fn=None, after: float = 1.0):
+def step(desc: str, after: float = 1.0):
     """A step with no count: a line once it has run ``after`` seconds (a step that fails at
     once, e.g. a model that does not exist, prints only its error), one with its time when it
     ends."""
     import threading
 
-    say = log_fn or log
-    timer = threading.Timer(after, say, (f"{desc} ...",))
+    timer = threading.Timer(after, log.info, (f"{desc} ...",))
     timer.daemon = True
     t0 = time.monotonic()
     timer.start()
@@ -172,7 +220,7 @@ def step(desc: str, log_fn=None, after: float = 1.0):
         yield
     finally:
         timer.cancel()
-    say(f"{desc}: done in {duration(time.monotonic() - t0)}")
+    log.info(f"{desc}: done in {duration(time.monotonic() - t0)}")
 
 
 def translate(translator, texts: list[str], src: str, tgt: str, decoding, pbar: Progress,

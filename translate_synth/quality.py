@@ -54,12 +54,12 @@ IDENTITY = {"method": "rt_chrf", "intercept": 0.0,
             "features": {"rt_chrf": {"mean": 0.0, "std": 1.0, "weight": 1.0}}}
 
 
-def _g(x: float) -> float:
+def sig6(x: float) -> float:
     """Six significant digits: compact JSON that never rounds a small std to zero."""
     return float(f"{x:.6g}")
 
 
-def _sides(row: dict) -> tuple[str, str, str]:
+def row_sides(row: dict) -> tuple[str, str, str]:
     """(synthetic text, authentic text, synthetic side name)."""
     auth = row.get("authentic", "target")
     syn_side = "target" if auth == "source" else "source"
@@ -72,7 +72,7 @@ def features(row: dict, langs: dict, lm=None) -> dict[str, float | None]:
     from translate_synth.lid import confidence, known
 
     sc = row.get("scores", {})
-    syn, auth, syn_side = _sides(row)
+    syn, auth, syn_side = row_sides(row)
     lang = langs.get(syn_side)
     flu = sc.get("fluency_synthetic")
     if flu is None and lm is not None and lm(syn_side) is not None:
@@ -116,9 +116,9 @@ def fit(X: list[dict], y: list[float], names=FEATURES, ridge: float = RIDGE) -> 
     b0 = float(yv.mean())
     A = np.column_stack(cols) if cols else np.zeros((len(y), 0))
     w = np.linalg.solve(A.T @ A + ridge * np.eye(A.shape[1]), A.T @ (yv - b0)) if cols else []
-    return {"method": "ridge", "intercept": _g(b0),
-            "features": {f: {"mean": _g(stats[f][0]), "std": _g(stats[f][1]),
-                             "weight": _g(float(wi))} for f, wi in zip(names, w)}}
+    return {"method": "ridge", "intercept": sig6(b0),
+            "features": {f: {"mean": sig6(stats[f][0]), "std": sig6(stats[f][1]),
+                             "weight": sig6(float(wi))} for f, wi in zip(names, w)}}
 
 
 def monotone_map(x: list[float], y: list[float]) -> dict | None:
@@ -129,8 +129,8 @@ def monotone_map(x: list[float], y: list[float]) -> dict | None:
     slope = float(np.cov(xv, yv, bias=True)[0, 1] / xv.var())
     if slope <= 0:
         return None
-    return {"method": "monotone", "intercept": _g(float(yv.mean() - slope * xv.mean())),
-            "features": {"rt_chrf": {"mean": 0.0, "std": 1.0, "weight": _g(slope)}}}
+    return {"method": "monotone", "intercept": sig6(float(yv.mean() - slope * xv.mean())),
+            "features": {"rt_chrf": {"mean": 0.0, "std": 1.0, "weight": sig6(slope)}}}
 
 
 def _ranks(v: np.ndarray) -> np.ndarray:
@@ -151,7 +151,8 @@ def spearman(a, b) -> float | None:
     return round(float(np.corrcoef(ra, rb)[0, 1]), 4)
 
 
-def _rho(a: np.ndarray, b: np.ndarray) -> float:
+def rank_corr(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation, unrounded (0 when either side is constant)."""
     ra, rb = _ranks(a), _ranks(b)
     if ra.std() == 0 or rb.std() == 0:
         return 0.0
@@ -200,11 +201,11 @@ def bootstrap(preds: dict[str, np.ndarray], y: np.ndarray, seed: int,
         idx = rng.integers(0, n, n)
         yb = y[idx]
         for k in names:
-            draws[k][b] = _rho(preds[k][idx], yb)
+            draws[k][b] = rank_corr(preds[k][idx], yb)
     lo_q, hi_q = (1 - level) / 2 * 100, (1 + level) / 2 * 100
     out = {}
     for k in names:
-        out[k] = {"spearman": round(_rho(preds[k], y), 4),
+        out[k] = {"spearman": round(rank_corr(preds[k], y), 4),
                   "interval": [round(float(np.percentile(draws[k], lo_q)), 4),
                                round(float(np.percentile(draws[k], hi_q)), 4)]}
         for base in baselines:

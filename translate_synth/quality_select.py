@@ -23,7 +23,7 @@ from translate_synth.quality import (BASELINE, BOOTSTRAP, CANDIDATES, FEATURES, 
                                      IDENTITY, LEVEL,
                                      MIN_PAIRS, PRIOR_MIN_PAIRS, bootstrap, fit,
                                      monotone_map, oof_predictions, predict_raw, spearman, usable,
-                                     _g, _rho)
+                                     sig6, rank_corr)
 
 NESTED_BOOT = 200  # bootstrap draws of the choice inside each outer fold
 
@@ -52,7 +52,7 @@ def prior_weights(X: list[dict], y: list[float], weights: dict[str, float]) -> d
         return None
     slope = mapped["features"]["rt_chrf"]["weight"]
     return {"method": "prior", "intercept": mapped["intercept"],
-            "features": {f: {"mean": _g(m), "std": _g(s), "weight": _g(slope * w)}
+            "features": {f: {"mean": sig6(m), "std": sig6(s), "weight": sig6(slope * w)}
                          for f, (m, s, w) in stats.items()}}
 
 
@@ -125,9 +125,9 @@ def nested_spearman(X, y, seed, prior, rich, folds: int = FOLDS) -> dict:
         w = w or IDENTITY
         pred[te] = [predict_raw(X[i], w) for i in te]
     rng = np.random.default_rng([seed, 131])
-    draws = [_rho(pred[idx], yv[idx]) for idx in (rng.integers(0, n, n) for _ in range(1000))]
+    draws = [rank_corr(pred[idx], yv[idx]) for idx in (rng.integers(0, n, n) for _ in range(1000))]
     lo, hi = (1 - LEVEL) / 2 * 100, (1 + LEVEL) / 2 * 100
-    return {"spearman": round(_rho(pred, yv), 4),
+    return {"spearman": round(rank_corr(pred, yv), 4),
             "interval": [round(float(np.percentile(draws, lo)), 4),
                          round(float(np.percentile(draws, hi)), 4)],
             "chosen_in_folds": chosen}

@@ -11,6 +11,7 @@ elsewhere and leaves the original untouched.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import fingerprint
 from translate_synth.split import heldout_keys_of, pair_key
+
+log = logging.getLogger(__name__)
 
 # config sections that need the model (or new inputs): changing them needs a new `run`
 NEEDS_RUN = ("lang", "source_lang", "codes", "source_codes", "seed", "model", "data", "synthesis",
@@ -141,7 +144,7 @@ def _new_manifest(manifest: dict, cfg, new: dict, outputs: dict) -> dict:
     return manifest
 
 
-def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None) -> dict:
+def refilter(out: Path, overrides: list[str], dest: Path | None = None) -> dict:
     """Re-decide the run in ``out`` into ``dest`` (default: ``out`` itself)."""
     t_start = time.perf_counter()
     src = Path(out)
@@ -157,18 +160,17 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
     try:
         valid, test, heldout, train_hashes, calibration = _stage_inputs(src, work, stage)
         done = filter_and_emit(cfg, work / "candidates.jsonl", stage, work / "real_train.jsonl",
-                               valid, test, heldout, train_hashes, T, calibration=calibration,
-                               log=log)
+                               valid, test, heldout, train_hashes, T, calibration=calibration)
         T["total"] = round(time.perf_counter() - t0, 3)
         stats = _new_stats(old_stats, done, T)
         outputs = move_staged(stage, dest, stats)
         manifest = _new_manifest(manifest, cfg, new, outputs)
         write_json(dest / "manifest.json", manifest)
         shutil.rmtree(work, ignore_errors=True)
-        from translate_synth.pipeline import write_extras
+        from translate_synth.run_extras import write_extras
 
         manifest = write_extras(dest, stats, manifest, report=had_report,
-                                comet=cfg.tracking == "comet", log=log or (lambda m: None))
+                                comet=cfg.tracking == "comet")
     except BaseException:
         if created:
             shutil.rmtree(dest, ignore_errors=True)
@@ -176,8 +178,7 @@ def refilter(out: Path, overrides: list[str], log=None, dest: Path | None = None
     finally:
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(stage, ignore_errors=True)
-    if log:
-        where = src if in_place else f"{src} into {dest}"
-        log(f"refiltered {where} from stored scores in "
-            f"{time.perf_counter() - t_start:.1f} s (no model call)")
+    where = src if in_place else f"{src} into {dest}"
+    log.info(f"refiltered {where} from stored scores in "
+             f"{time.perf_counter() - t_start:.1f} s (no model call)")
     return {"stats": stats, "manifest": manifest, "out_dir": dest}

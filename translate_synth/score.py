@@ -12,9 +12,14 @@ sacrebleu itself. The signature is sacrebleu's either way: the numbers are the s
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
 from sacrebleu.metrics import BLEU, CHRF
 
-from translate_synth.config import ScoringConfig
+if TYPE_CHECKING:  # the config sits above the scores (tests/test_architecture.py LAYERS)
+    from translate_synth.config import ScoringConfig
+
 
 try:
     import fastchrf
@@ -49,7 +54,7 @@ def _score_part(job):
     global _WORKER_SCORER
     args, hyps, refs = job
     if _WORKER_SCORER is None or _WORKER_SCORER.args != args:
-        _WORKER_SCORER = RoundTripScorer(ScoringConfig(**args), workers=1)
+        _WORKER_SCORER = RoundTripScorer(SimpleNamespace(**args), workers=1)
     return _WORKER_SCORER._score_serial(hyps, refs)
 
 
@@ -57,14 +62,11 @@ class RoundTripScorer:
     def __init__(self, cfg: ScoringConfig, workers: int | None = None):
         import os
 
-        self.args = cfg.model_dump()
+        self.args = cfg.model_dump() if hasattr(cfg, "model_dump") else dict(vars(cfg))
         self.workers = workers if workers is not None else (cfg.workers or os.cpu_count() or 1)
         self._pool = None
-        self.metrics = {
-            "rt_bleu": BLEU(effective_order=True, tokenize=cfg.bleu_tokenize,
-                            lowercase=cfg.lowercase),
-            "rt_chrf": CHRF(word_order=cfg.chrf_word_order, lowercase=cfg.lowercase),
-        }
+        args = roundtrip_metric_args(cfg)
+        self.metrics = {"rt_bleu": BLEU(**args["rt_bleu"]), "rt_chrf": CHRF(**args["rt_chrf"])}
         for m in self.metrics.values():  # a signature exists only once something was scored
             m.sentence_score("a", ["a"])
 
@@ -142,8 +144,9 @@ class RoundTripScorer:
         return {name: m.get_signature().format() for name, m in self.metrics.items()}
 
 
-def metric_args(cfg: ScoringConfig) -> dict[str, dict]:
-    """The constructor arguments behind each signature, for the manifest and for re-scoring."""
+def roundtrip_metric_args(cfg: ScoringConfig) -> dict[str, dict]:
+    """The sacrebleu constructor arguments of the round-trip scores (rt_bleu, rt_chrf), for the
+    scorer, the manifest (``metric_args``) and re-scoring; corpus scores: metrics.py."""
     return {"rt_bleu": {"effective_order": True, "tokenize": cfg.bleu_tokenize,
                         "lowercase": cfg.lowercase},
             "rt_chrf": {"word_order": cfg.chrf_word_order, "lowercase": cfg.lowercase}}

@@ -49,7 +49,7 @@ def print_summary(result) -> None:
                f"{result.manifest['signatures']['rt_chrf']}")
     from translate_synth import progress
 
-    if progress.QUIET:  # else the run logged them as they came: each warning once
+    if progress.is_quiet():  # else the run logged them as they came: each warning once
         for w in st.get("warnings", []):
             click.echo(f"WARNING: {w}", err=True)
     refiltered = (st["timings_s"].get("refilter") or {}).get("total")

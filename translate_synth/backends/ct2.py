@@ -170,14 +170,14 @@ class CT2Translator(TransformersTranslator):
             if q == "auto":
                 self.quantization = "default"  # the type it was saved in
 
-    def _pick_device(self) -> str:
+    def choose_device(self) -> str:
         # CTranslate2's own CUDA, not torch's (a CPU torch beside a CUDA CTranslate2 is fine)
         device, self.device_index = ct2_device(self.mcfg.device)
         return device
 
-    def _load(self, mid: str):
-        if mid in self._models:
-            return self._models[mid]
+    def load(self, mid: str):
+        if mid in self.loaded:
+            return self.loaded[mid]
         if self.converted:
             tok, fam = self._open_converted(mid)
             path = Path(mid)
@@ -192,11 +192,11 @@ class CT2Translator(TransformersTranslator):
             del model  # conversion reads the checkpoint itself; keep only the tokenizer
             path = convert(mid, self.mcfg.revision, self.quantization, self.root,
                            self.mcfg.trust_remote_code, fam)
-        self._models[mid] = (tok, self._translator(path, mid))
-        self._family[mid] = fam
+        self.loaded[mid] = (tok, self._translator(path, mid))
+        self.families[mid] = fam
         self._paths = {mid: str(mid)} if self.converted else \
             {**getattr(self, "_paths", {}), mid: str(path)}
-        return self._models[mid]
+        return self.loaded[mid]
 
     def _translator(self, path: Path, mid: str):
         import ctranslate2

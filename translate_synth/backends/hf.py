@@ -159,17 +159,18 @@ class TransformersTranslator(Translator):
         if not self.mcfg.id and not any(self.mcfg.ids.values()):
             s, t = cfg.source_lang, cfg.lang
             raise UserError(no_model_message(self.name, s, t))
-        self.device = self._pick_device()
-        self._models: dict[str, tuple] = {}
-        self._family: dict[str, str] = {}
+        self.device = self.choose_device()
+        self.loaded: dict[str, tuple] = {}  # model id -> (tokenizer, model), by load()
+        self.families: dict[str, str] = {}  # model id -> language-code family
         self.dtypes: dict[str, str] = {}  # model id -> the dtype it runs in (precision.py)
 
-    def _pick_device(self) -> str:
+    def choose_device(self) -> str:
+        """The torch device this backend runs on (a hook: CTranslate2 chooses its own)."""
         return pick_device(self.mcfg.device)
 
     def family(self, mid: str) -> str:
         """The language-code family of a loaded model (``nllb``, ``marian``...)."""
-        return self._family[mid]
+        return self.families[mid]
 
     # ------------------------------------------------------------ models and codes
     def model_id(self, src: str, tgt: str) -> str:
@@ -179,8 +180,10 @@ class TransformersTranslator(Translator):
                             f"every direction), or set model.id, or model.ids.{src}-{tgt}")
         return mid
 
-    def _load(self, mid: str):
-        if mid not in self._models:
+    def load(self, mid: str):
+        """The (tokenizer, model) of model ``mid``, loaded once (a hook: CTranslate2 loads its
+        converted model here)."""
+        if mid not in self.loaded:
             import torch
 
             from translate_synth.precision import inference_dtype
@@ -193,9 +196,9 @@ class TransformersTranslator(Translator):
                                     cuda and torch.cuda.is_bf16_supported(), fam)
             self.dtypes[mid] = dtype
             model = model.to(device=self.device, dtype=getattr(torch, dtype)).eval()
-            self._models[mid] = (tok, model)
-            self._family[mid] = fam
-        return self._models[mid]
+            self.loaded[mid] = (tok, model)
+            self.families[mid] = fam
+        return self.loaded[mid]
 
     def lang_code(self, lang: str, family: str) -> str:
         """The model's code for ``lang`` in ``family``'s scheme (the config's ``codes`` first)."""
@@ -206,8 +209,8 @@ class TransformersTranslator(Translator):
     def setup(self, src: str, tgt: str):
         """(tokenizer, model, text prefix, generate kwargs) for one direction."""
         mid = self.model_id(src, tgt)
-        tok, model = self._load(mid)
-        fam = self._family[mid]
+        tok, model = self.load(mid)
+        fam = self.families[mid]
         prefix, gen = "", {}
         if fam in ("nllb", "m2m100", "mbart50"):
             s, t = self.lang_code(src, fam), self.lang_code(tgt, fam)
@@ -312,7 +315,7 @@ class TransformersTranslator(Translator):
         return out
 
     def describe(self):
-        fams = {mid: self._family.get(mid) for mid in self._models}
+        fams = {mid: self.families.get(mid) for mid in self.loaded}
         return {"backend": self.name, "model": self.mcfg.id, "ids": dict(self.mcfg.ids),
                 "revision": self.mcfg.revision, "family": fams or self.mcfg.family,
                 "device": self.device, "dtype": self.mcfg.dtype,

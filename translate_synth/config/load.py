@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from translate_synth.config.messages import format_validation_error, yaml_lines
 from translate_synth.config.overrides import Override, apply_overrides
-from translate_synth.config.schema import BUILTIN_PREFIX, DATA_LISTS, HF_PREFIX, Config
+from translate_synth.config.schema import Config
+from translate_synth.config.schema_data import BUILTIN_PREFIX, DATA_LISTS, HF_PREFIX
 from translate_synth.config.yaml_io import read_yaml, safe_yaml
 from translate_synth.errors import UserError
 

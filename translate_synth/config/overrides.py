@@ -8,7 +8,8 @@ from typing import Any, Union
 
 import yaml
 
-from translate_synth.config.schema import DATA_LISTS, DEFAULT_FILTERS
+from translate_synth.config.schema import DEFAULT_FILTERS
+from translate_synth.config.schema_data import DATA_LISTS
 from translate_synth.config.yaml_io import YAMLTooLarge, safe_yaml
 from translate_synth.errors import UserError
 from translate_synth.filters import ALWAYS_LAST, ALWAYS_ON

@@ -1,94 +1,27 @@
 """The schema of the run configuration: pydantic models of the YAML, with their defaults.
 
 Validators check names against the registries they name (filters, scores, collapse alarms);
-loading, overrides and error messages live in the other modules of this package.
+loading, overrides and error messages live in the other modules of this package. Sections of
+their own: ``schema_data.py`` (data:), ``schema_train.py`` (train:); ``schema_base.py`` what all
+share.
 """
 
 from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from translate_synth.collapse import ALARMS
 from translate_synth.filters import score_ranks, validate_specs
+from translate_synth.config.schema_base import MAX_SEED, Strict, check_device
+from translate_synth.config.schema_data import DataConfig
+from translate_synth.config.schema_train import TrainConfig
 from translate_synth.langs import FAMILIES, alias_message
 
-BUILTIN_PREFIX = "builtin:"
-HF_PREFIX = "hf:"
 DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
-MAX_SEED = 2**32 - 1  # seeds are non-negative 32-bit integers (numpy, torch, random)
-
-
-def check_device(v: str) -> str:
-    """auto, cpu, cuda or cuda:N (model.device and train.device)."""
-    if v not in ("auto", "cpu", "cuda") and not (v.startswith("cuda:") and v[5:].isdigit()):
-        raise ValueError("device is auto, cpu, cuda or cuda:N")
-    return v
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class DataFile(Strict):
-    """One input: a path (or ``builtin:NAME`` / ``hf:name[:config][:split]``) and how to read it."""
-
-    path: str
-    format: Literal["auto", "text", "tsv", "jsonl", "parquet", "hf"] = "auto"
-    columns: list[Union[int, str]] | None = Field(
-        None, description="TSV: columns [source, target] (parallel) or [text] (mono), by 0-based "
-                          "number or by a name in the header row")
-    keys: list[str] | None = Field(
-        None, description="JSONL/Parquet/hf: field names [source, target] or [text]; "
-                          "default the language codes, or a `translation` dict")
-    header: Union[bool, Literal["auto"]] = Field(
-        "auto", description="text/TSV: the first non-blank line is column names (true), data "
-                            "(false), or names when its fields are language codes/names or "
-                            "source/target (auto)")
-
-    @field_validator("keys", mode="before")
-    @classmethod
-    def _keys(cls, v):
-        if v is not None and not isinstance(v, list):
-            got = "a mapping" if isinstance(v, dict) else f"{type(v).__name__} {v!r}"
-            raise ValueError(f"must be a list of field names, not {got}: write keys: "
-                             "[SOURCE_FIELD, TARGET_FIELD] (e.g. [en, sw]) for parallel data "
-                             "or keys: [TEXT_FIELD] for monolingual text")
-        return v
-
-    @field_validator("columns")
-    @classmethod
-    def _cols(cls, v):
-        if v is not None and (not v or any(c < 0 if isinstance(c, int) else not c.strip()
-                                           for c in v)):
-            raise ValueError("columns are 0-based, non-negative column numbers, e.g. [0, 1], "
-                             "or names from the file's header row, e.g. [english, swahili]")
-        return v
-
-
-FileList = list[Union[str, DataFile]]
-
-DATA_LISTS = ("parallel", "source_mono", "target_mono")  # the DataConfig keys holding files
-
-
-class DataConfig(Strict):
-    parallel: FileList = []
-    source_mono: FileList = []
-    target_mono: FileList = []
-    max_chars: int = Field(1000, ge=10, description="longer lines are skipped or truncated")
-    long_lines: Literal["skip", "truncate"] = "skip"
-    limit: int | None = Field(None, ge=1, description="read at most this many lines per input")
-    on_error: Literal["fail", "skip"] = Field(
-        "fail", description="a bad row (too few columns, not JSON, missing key, not UTF-8): "
-        "fail stops the run naming file:line; skip skips and counts it")
-
-    @field_validator("parallel", "source_mono", "target_mono", mode="after")
-    @classmethod
-    def _as_files(cls, v):
-        return [DataFile(path=f) if isinstance(f, str) else f for f in v]
 
 
 class ModelConfig(Strict):
@@ -320,108 +253,6 @@ class CollapseConfig(Strict):
                 raise ValueError(f"{k}: {t:g} is out of range ({k} is {span}): the alarm would "
                                  f"never or always fire; choose a threshold {span}, or null "
                                  "to turn it off")
-        return v
-
-
-class ScratchShape(Strict):
-    """The from-scratch baseline (``train --model scratch``): a joint sentencepiece model on the
-    run's training text and a transformers Marian model of this shape."""
-
-    vocab_size: int = Field(8000, ge=100, le=256000, description="joint sentencepiece "
-                            "vocabulary (unigram); fewer pieces when the text is too small")
-    d_model: int = Field(256, ge=8, description="embedding and hidden size")
-    layers: int = Field(3, ge=1, le=24, description="encoder layers, and as many decoder layers")
-    heads: int = Field(4, ge=1, description="attention heads (d_model must divide by it)")
-    ffn_dim: int = Field(1024, ge=8, description="feed-forward size")
-    dropout: float = Field(0.3, ge=0, lt=1, description="dropout (also on attention weights "
-                           "and activations: attention_dropout and activation_dropout 0.1)")
-    max_positions: int = Field(512, ge=16, description="position table size (longest input "
-                               "and output, in tokens)")
-
-    @model_validator(mode="after")
-    def _heads(self):
-        if self.d_model % self.heads:
-            raise ValueError(f"d_model {self.d_model} does not divide by heads {self.heads}")
-        return self
-
-
-class DivergenceConfig(Strict):
-    """The alarm of ``translate-synth train``: the model gets better on synthetic text only
-    (``train/watch.py``; measured by ``eval/divergence.py``)."""
-
-    delta: float = Field(2.0, gt=0, le=100, description="mean sentence chrF points the synthetic valid "
-                         "set must rise by over `window` evaluations (fitted line)")
-    window: int = Field(3, ge=1, description="evaluations before the current one the trend "
-                        "is fitted over")
-    real_delta: float = Field(0.5, ge=0, le=100, description="the real valid set 'has not risen' when "
-                              "the interval of its fitted rise over the same evaluations "
-                              "starts below this")
-    min_rows: int = Field(50, ge=1, description="below this many rows in either valid set the "
-                          "alarm does not judge (says so and counts it)")
-    bootstrap: int = Field(1000, ge=100, le=100000, description="bootstrap resamples of the "
-                           "valid rows for the trend's interval")
-    confidence: float = Field(0.95, gt=0.5, lt=1, description="two-sided level of that "
-                              "interval; the gap's must lie above zero")
-
-
-class TrainConfig(Strict):
-    """``translate-synth train RUN_DIR --model ID|DIR|scratch --out MODEL_DIR`` (README,
-    Training on what it emits)."""
-
-    max_steps: int | None = Field(None, ge=1, description="optimizer steps over all stages "
-                                  "(--max-steps), shared as stage_budget says; null: `epochs` "
-                                  "passes over each stage")
-    epochs: float = Field(10, gt=0, description="passes over each stage when max_steps is null")
-    stage_steps: dict[str, int] = Field({}, description="steps of a named curriculum stage, "
-                                        "taken out of max_steps before the rest is split")
-    stage_budget: Literal["rows", "equal", "stale"] = Field(
-        "rows", description="how max_steps is shared by the other stages: rows (by their rows), "
-        "equal (equal shares), stale (each until its real valid stops improving for `patience` "
-        "evaluations, capped; unused steps go to later stages)")
-    max_tokens: int = Field(4096, ge=16, description="token budget of a batch: rows x longest "
-                            "side (padded), length-bucketed")
-    max_len: int = Field(256, ge=4, description="sources and targets are cut to this many "
-                         "tokens")
-    lr: float | None = Field(None, gt=0, description="peak learning rate; null: 5e-4 from "
-                             "scratch, 5e-5 fine-tuning")
-    warmup_steps: int = Field(1000, ge=0, description="linear warm-up, at most a tenth of the "
-                              "steps; then inverse square root decay")
-    weight_decay: float = Field(0.01, ge=0, description="AdamW decoupled weight decay")
-    label_smoothing: float = Field(0.1, ge=0, lt=1)
-    clip_norm: float = Field(1.0, ge=0, description="gradient norm clipping (0: off)")
-    eval_every: int = Field(500, ge=1, description="evaluate (and checkpoint) every N steps, "
-                            "and at the end of each stage")
-    eval_at_start: bool | None = Field(None, description="evaluate before the first step; "
-                                       "null: when fine-tuning (the pretrained baseline)")
-    eval_max_rows: int = Field(500, ge=1, description="rows of each valid set evaluated")
-    eval_beam: int = Field(1, ge=1, le=16, description="beam size of the evaluation decoding")
-    eval_max_new_tokens: int = Field(256, ge=1, description="longest evaluation output")
-    log_every: int = Field(50, ge=1, description="a training-loss line in train_log.jsonl "
-                           "every N steps")
-    patience: int = Field(5, ge=0, description="evaluations without a better real valid "
-                          "score end the stage (the last: training); 0: never")
-    select: Literal["chrf", "bleu", "loss"] = Field("chrf", description="real valid score that "
-                                                    "picks the best checkpoint")
-    rare_k: int | None = Field(None, ge=1, description="rare-word recall: rare = seen <= k "
-                               "times in the real training text; null: collapse.rare_k")
-    divergence: DivergenceConfig = DivergenceConfig()
-    reverse: bool = Field(False, description="train lang -> source_lang instead")
-    family: Literal["auto", "nllb", "m2m100", "mbart50", "madlad", "marian"] = "auto"
-    device: str = Field("auto", description="auto (CUDA when present), cpu, cuda, cuda:N")
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="auto: bf16 on CUDA that has it, else fp16 there; fp32 on CPU")
-    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="null: the run's seed")
-    keep_checkpoints: bool = Field(False, description="keep MODEL_DIR/checkpoints/ at the end")
-    scratch: ScratchShape = ScratchShape()
-
-    _device = field_validator("device")(classmethod(lambda cls, v: check_device(v)))
-
-    @field_validator("stage_steps")
-    @classmethod
-    def _steps(cls, v):
-        for k, n in v.items():
-            if n < 0:
-                raise ValueError(f"stage_steps.{k}: steps must be >= 0")
         return v
 
 

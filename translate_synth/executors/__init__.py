@@ -9,19 +9,22 @@ from pathlib import Path
 
 from translate_synth.errors import UserError
 
+__all__ = ["run"]
 
-def run(cfg, out_root: Path, log, restart: bool = False):
+
+def run(cfg, out_root: Path, restart: bool = False):
+    """Check the run (``preflight.check_run``), then run it on ``executor.name``."""
     from translate_synth.preflight import check_run
 
     check_run(cfg)  # what `validate` checks, before any work: one line, nothing written
     if cfg.executor.name == "local":
         from translate_synth.pipeline import run as run_local
 
-        return run_local(cfg, out_root, log=log, restart=restart)
+        return run_local(cfg, out_root, restart=restart)
     try:
         from translate_synth.executors import ray_exec
     except ImportError:
         from translate_synth.preflight import RAY_MISSING
 
         raise UserError(RAY_MISSING) from None
-    return ray_exec.run(cfg, out_root, log=log, restart=restart)
+    return ray_exec.run(cfg, out_root, restart=restart)

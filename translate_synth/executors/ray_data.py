@@ -78,14 +78,15 @@ def parse_hf(batch: pa.Table, f_json: str, keys: list[str], data_json: str,
              file_no: int, ctx: dict | None = None) -> pa.Table:
     """Rows of a ``datasets`` table (with its row index ``_pos``) -> the same columns."""
     from translate_synth.config import DataConfig, DataFile
-    from translate_synth.ingest import _pick, clean_fields
+    from translate_synth.ingest import clean_fields
+    from translate_synth.ingest_formats import pick_fields
 
     f, data = DataFile.model_validate_json(f_json), DataConfig.model_validate_json(data_json)
     keys = f.keys or keys
     cols = {name: [] for name in ROW_SCHEMA.names}
     for rec in batch.to_pylist():
         n = rec.pop("_pos") + 1
-        texts, reason = clean_fields(_pick(rec, keys, f"{f.path}: row {n}"), data)
+        texts, reason = clean_fields(pick_fields(rec, keys, f"{f.path}: row {n}"), data)
         _add_row(cols, file_no, n, texts, reason)
     return pa.table(cols, schema=ROW_SCHEMA)
 
@@ -112,9 +113,9 @@ def read_input(ray, f, keys: list[str], data, file_no: int, ctx: dict | None = N
         # the dataset's Arrow table (memory-mapped by datasets) becomes Ray blocks
         return ray.data.from_arrow(hf.data.table).map_batches(parse_hf, **kw)
     if not str(path).startswith(("s3://", "gs://", "hdfs://")):
-        from translate_synth.ingest import _check_file
+        from translate_synth.ingest_lines import check_file
 
-        _check_file(path)
+        check_file(path)
     return ray.data.read_binary_files(str(path)).map_batches(parse_file, batch_size=1, **kw)
 
 

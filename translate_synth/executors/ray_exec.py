@@ -40,6 +40,7 @@ from translate_synth.split import (Split, heldout_keys_of, heldout_plan, heldout
                                    read_counts, real_row, routed_counts)
 from translate_synth.synthesise import chunk_starts, job_keys, paraphrase_inputs
 
+log = logging.getLogger(__name__)
 ORIGINS = rd.ORIGINS
 
 
@@ -191,7 +192,7 @@ class RayRun(Run):
         return uniq, bounds
 
     def synthesise(self, synth, split, want_bt, want_ft, want_para, raw_path: Path) -> None:
-        cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
+        cfg, ex = self.cfg, self.cfg.executor
         plans = []  # (origin, inputs Dataset, chunk bounds, job key limit)
         if want_bt:
             plans.append(("bt", *self._mono_inputs("target_mono", cfg.lang, "bt",
@@ -215,48 +216,61 @@ class RayRun(Run):
                 "origin_no": o, "m": m, "bounds": bounds, "done": skip, "limit_key": limit},
                 batch_format="pyarrow", batch_size=ex.batch_size))
         if todo:
-            self.log(f"ray: {todo} chunk(s) of synthesis over {ex.actors} actor(s)")
-            res = ray.cluster_resources()
-            gpus = ex.num_gpus_per_actor
-            if gpus is None:
-                gpus = 1 if res.get("GPU", 0) >= ex.actors else 0
-            need, have = ex.actors * ex.cpus_per_actor, res.get("CPU", 0)
-            if need >= have:
-                msg = (f"executor.actors x executor.cpus_per_actor = {need:g} CPUs, but the Ray "
-                       f"cluster has {have:g}: the stateless stages would wait forever; lower "
-                       "executor.actors or executor.cpus_per_actor (e.g. 0.5)")
-                if not ex.address:
-                    raise UserError(msg)
-                self.log(f"warning: {msg} (unless the cluster autoscales)")
-            allj = jobs[0].union(*jobs[1:]) if len(jobs) > 1 else jobs[0]
-            out = allj.groupby("ck").map_groups(
-                rd.SynthActor, fn_constructor_kwargs={
-                    "cfg_json": cfg.model_dump_json(exclude={"output"})},
-                compute=ray.data.ActorPoolStrategy(size=ex.actors), num_gpus=gpus,
-                num_cpus=ex.cpus_per_actor,
-                batch_format="pyarrow")
-            out = out.map_batches(rd.score_chunks, fn_kwargs={
-                "scoring_json": cfg.scoring.model_dump_json(),
-                "specs": [s["spec"] for s in stateless], "langs": langs},
-                batch_format="pyarrow", batch_size=1)
-
-            def collect():
-                from translate_synth import progress
-
-                with progress.bar("ray: synthesis (synthesise + round trip + scores)",
-                                  total=todo, unit="chunks", log_fn=self.log) as pbar:
-                    for rec in out.iter_rows():
-                        origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
-                        checkpoint(f"chunk:{origin}:{k}")
-                        self.remote.update(json.loads(rec["model"]))
-                        self.journal.save(origin, k, json.loads(rec["rows"]),
-                                          json.loads(rec["counters"]),
-                                          meta={"prescored": sorted(prescored)})
-                        pbar.update(1)
-                        if self._stop:
-                            raise Interrupted(f"{origin} chunk {k}")
-            self._guard(collect)
+            self._synthesise_on_actors(jobs, todo, stateless, prescored, langs)
         self.prescored = prescored
+        self._write_candidates(plans, raw_path, synth, stateless, prescored, langs)
+
+    def _synthesise_on_actors(self, jobs: list, todo: int, stateless: list[dict],
+                              prescored: frozenset, langs: dict) -> None:
+        """The chunks still to do, synthesised and scored on the actor pool, journaled as they
+        come back (a Ctrl-C stops after the current one)."""
+        cfg, ex, ray = self.cfg, self.cfg.executor, self.ray
+        log.info(f"ray: {todo} chunk(s) of synthesis over {ex.actors} actor(s)")
+        res = ray.cluster_resources()
+        gpus = ex.num_gpus_per_actor
+        if gpus is None:
+            gpus = 1 if res.get("GPU", 0) >= ex.actors else 0
+        need, have = ex.actors * ex.cpus_per_actor, res.get("CPU", 0)
+        if need >= have:
+            msg = (f"executor.actors x executor.cpus_per_actor = {need:g} CPUs, but the Ray "
+                   f"cluster has {have:g}: the stateless stages would wait forever; lower "
+                   "executor.actors or executor.cpus_per_actor (e.g. 0.5)")
+            if not ex.address:
+                raise UserError(msg)
+            log.info(f"warning: {msg} (unless the cluster autoscales)")
+        allj = jobs[0].union(*jobs[1:]) if len(jobs) > 1 else jobs[0]
+        out = allj.groupby("ck").map_groups(
+            rd.SynthActor, fn_constructor_kwargs={
+                "cfg_json": cfg.model_dump_json(exclude={"output"})},
+            compute=ray.data.ActorPoolStrategy(size=ex.actors), num_gpus=gpus,
+            num_cpus=ex.cpus_per_actor,
+            batch_format="pyarrow")
+        out = out.map_batches(rd.score_chunks, fn_kwargs={
+            "scoring_json": cfg.scoring.model_dump_json(),
+            "specs": [s["spec"] for s in stateless], "langs": langs},
+            batch_format="pyarrow", batch_size=1)
+
+        def collect():
+            from translate_synth import progress
+
+            with progress.bar("ray: synthesis (synthesise + round trip + scores)",
+                              total=todo, unit="chunks") as pbar:
+                for rec in out.iter_rows():
+                    origin, k = ORIGINS[rec["ck"] >> 40], rec["ck"] & ((1 << 40) - 1)
+                    checkpoint(f"chunk:{origin}:{k}")
+                    self.remote.update(json.loads(rec["model"]))
+                    self.journal.save(origin, k, json.loads(rec["rows"]),
+                                      json.loads(rec["counters"]),
+                                      meta={"prescored": sorted(prescored)})
+                    pbar.update(1)
+                    if self.stopping:
+                        raise Interrupted(f"{origin} chunk {k}")
+        self._guard(collect)
+
+    def _write_candidates(self, plans: list, raw_path: Path, synth, stateless: list[dict],
+                          prescored: frozenset, langs: dict) -> None:
+        """Every journaled chunk replayed into ``raw_path``, in the local executor's order."""
+        cfg = self.cfg
         with AtomicJsonl(raw_path) as raw:  # the chunks in the local executor's order
             for origin, _, bounds, _ in plans:
                 for k in range(len(bounds)):
@@ -268,8 +282,8 @@ class RayRun(Run):
                         rd.score_rows(rows, [s["spec"] for s in stateless], langs)
                     for r in rows:
                         raw.write(r)
-                log_inputs(self.log, self.inputs.get(MONO_KIND.get(origin), []), cfg.data)
-                self.log(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
+                log_inputs(self.inputs.get(MONO_KIND.get(origin), []), cfg.data)
+                log.info(f"{origin}: {synth.stats.rows[origin]} rows synthesised")
 
     def _filter_specs(self) -> list[dict]:
         from translate_synth.filters import FilterContext, build_filters
@@ -291,8 +305,8 @@ class RayRun(Run):
         return {"prescored": self.prescored} if self.prescored else {}
 
 
-def run(cfg, out_root: Path, log, restart: bool = False):
+def run(cfg, out_root: Path, restart: bool = False):
     """Same contract as ``pipeline.run``: resumes an unfinished run (from either executor)."""
     from translate_synth.pipeline import run as run_local
 
-    return run_local(cfg, out_root, log=log, restart=restart, run_class=RayRun)
+    return run_local(cfg, out_root, restart=restart, run_class=RayRun)

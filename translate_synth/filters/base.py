@@ -42,7 +42,7 @@ class FilterContext:
     fluency_lm: Callable | None = None  # side -> character LM of the real text, or None
     calibration: dict | None = None  # calibration.json: quality weights per origin, real_rows
     novel_index: Callable | None = None  # side -> novelty.NovelIndex (built once, on first use)
-    warn: Callable[[str], None] | None = None  # says a one-line warning (the run's log)
+    log_warnings: bool = False  # a filter says its one-line warnings in the log (the run's)
 
 
 class Params(BaseModel):

@@ -3,8 +3,12 @@ its language."""
 
 from __future__ import annotations
 
+import logging
+
 from translate_synth.filters.base import Filter, SideThreshold, register
 from translate_synth.lid import confidence, known
+
+log = logging.getLogger(__name__)
 
 
 @register
@@ -33,10 +37,9 @@ class LangID(Filter):
             if not lang or not known(lang):
                 if lang not in self._warned:
                     self._warned.add(lang)
-                    warn = self.context.warn
-                    if warn:
-                        warn(f"langid filter: py3langid does not know '{lang}'; "
-                             "that side is not checked")
+                    if self.context.log_warnings:
+                        log.info(f"langid filter: py3langid does not know '{lang}'; "
+                                 "that side is not checked")
                 out.append(None)
                 continue
             out.append(confidence(text, lang))

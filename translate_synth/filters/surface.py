@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import Field
 
 from translate_synth.filters.base import Filter, SideThreshold, register
 from translate_synth.text import norm_key, script_word, tokens
+
+log = logging.getLogger(__name__)
 
 
 @register
@@ -126,10 +130,9 @@ class Script(Filter):
         name = SCRIPT_NAMES.get(code or "")
         if name is None and lang not in self._warned:
             self._warned.add(lang)
-            warn = self.context.warn
-            if warn:
-                warn(f"script filter: no known script for '{lang}' ({code}); skipped "
-                     "(set the filter's `script:` option)")
+            if self.context.log_warnings:
+                log.info(f"script filter: no known script for '{lang}' ({code}); skipped "
+                         "(set the filter's `script:` option)")
         return name
 
     def score(self, rows):

@@ -111,6 +111,26 @@ def no_synthetic_valid(run_dir: Path) -> str:
             f"curriculum.valid_synthetic={k}` (a fraction of few rows can round to none)")
 
 
+def oriented(r: dict, tag: bool, reverse: bool) -> tuple[str, str]:
+    """(source, target) of a row in the training direction (``reverse``: target first); a
+    back-translated source tagged ``<BT> `` when ``tag`` (forward only), untagged otherwise."""
+    s, g = r["source"], r["target"]
+    if r.get("origin") == "bt":
+        if s.startswith(BT_PREFIX) and (reverse or not tag):
+            s = s[len(BT_PREFIX):]
+        elif tag and not reverse and not s.startswith(BT_PREFIX):
+            s = BT_PREFIX + s
+    return (g, s) if reverse else (s, g)
+
+
+def stage_files(cur) -> dict[str, str]:
+    """{stage name: its file}, in the curriculum's order: ``train.<stage>.jsonl``, or
+    ``train.jsonl`` as one stage named ``train`` when the run has no curriculum."""
+    if cur.enabled and cur.stages:
+        return {s.name: f"train.{s.name}.jsonl" for s in cur.stages}
+    return {"train": "train.jsonl"}
+
+
 def load_run(run_dir: Path, sets=()) -> RunData:
     """The run's resolved config with ``train.*`` overrides, its stages and valid sets."""
     run_dir = Path(run_dir)
@@ -135,22 +155,11 @@ def load_run(run_dir: Path, sets=()) -> RunData:
         return rows
 
     def pair(r: dict, tag: bool) -> tuple[str, str]:
-        s, g = r["source"], r["target"]
-        if r.get("origin") == "bt":
-            if s.startswith(BT_PREFIX) and (t.reverse or not tag):
-                s = s[len(BT_PREFIX):]
-            elif tag and not t.reverse and not s.startswith(BT_PREFIX):
-                s = BT_PREFIX + s
-        return (g, s) if t.reverse else (s, g)
+        return oriented(r, tag, t.reverse)
 
     stages = []
-    if cur.enabled and cur.stages:
-        names = [s.name for s in cur.stages]
-    else:
-        names = ["train"]
-    for name in names:
-        file = "train.jsonl" if name == "train" and not (cur.enabled and cur.stages) \
-            else f"train.{name}.jsonl"
+    names = stage_files(cur)
+    for name, file in names.items():
         rows = read(file)
         stages.append(Stage(name, file, [pair(r, cur.tag_bt) for r in rows],
                             [r.get("origin", "?") for r in rows]))
@@ -261,7 +270,8 @@ def epoch_batches(lengths: np.ndarray, max_tokens: int, seed: int, stage: str,
 
 class StageStream:
     """The batches of one stage, pass after pass: ``next()`` gives (epoch, row indices);
-    ``skip(n)`` jumps over n batches (a resume)."""
+    ``skip(n)`` jumps over n batches, ``rewind_to(n)`` starts over and jumps over n (a
+    resume)."""
 
     def __init__(self, lengths: np.ndarray, max_tokens: int, seed: int, stage: str):
         self.lengths, self.max_tokens, self.seed, self.stage = lengths, max_tokens, seed, stage
@@ -280,6 +290,12 @@ class StageStream:
     def skip(self, n: int) -> None:
         for _ in range(n):
             next(self)
+
+    def rewind_to(self, n: int) -> None:
+        """Start over at the first pass, then jump over ``n`` batches (a stage started or
+        resumed after ``n`` of its steps)."""
+        self.epoch, self._batches, self._i = -1, [], 0
+        self.skip(n)
 
     def batches_per_epoch(self) -> int:
         return len(epoch_batches(self.lengths, self.max_tokens, self.seed, self.stage, 0))

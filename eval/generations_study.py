@@ -24,7 +24,7 @@ resamples) give, per seed:
 - round K-1 vs round 0 within each mix (drift over rounds).
 
 Across seeds: the mean difference and how many seeds agree in sign. Writes
-``eval/generations.json`` and ``eval/generations.md`` (``--out-md``) and keeps the work under
+``eval/generations_study.json`` and ``eval/generations_study.md`` (``--out-md``) and keeps the work under
 ``--work`` (default a temp dir).
 
 Reduced grids by flags: ``--seeds 0`` (one seed), ``--rounds 2``, ``--mixes synthetic``,
@@ -35,8 +35,8 @@ filter only, so weak models' output reaches training; with the default filters a
 models are weak stops: no synthetic row kept), ``--no-real-only``. GPU: ``--device cuda`` (training and
 synthesis of rounds >= 1 on the GPU) and, for a pretrained model, ``--model ID``.
 
-    python eval/generations.py                                    # full grid (see README)
-    python eval/generations.py --seeds 0 --rounds 2 --n-real 400 --n-mono 250 --n-test 300 \
+    python eval/generations_study.py                                    # full grid (see README)
+    python eval/generations_study.py --seeds 0 --rounds 2 --n-real 400 --n-mono 250 --n-test 300 \
         --max-steps 300 --evals 2 --shape tiny --threads 1 --loose-filters   # ran: 11.7 min
 """
 
@@ -136,8 +136,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default; "
                     "1 is faster for small models on a busy CPU)")
     ap.add_argument("--work", type=Path, default=None, help="work dir (kept; resumable)")
-    ap.add_argument("--out-json", type=Path, default=HERE / "generations.json")
-    ap.add_argument("--out-md", type=Path, default=HERE / "generations.md")
+    ap.add_argument("--out-json", type=Path, default=HERE / "generations_study.json")
+    ap.add_argument("--out-md", type=Path, default=HERE / "generations_study.md")
     a = ap.parse_args(argv)
 
     import torch
@@ -148,6 +148,7 @@ def main(argv=None) -> int:
     from translate_synth.generations import GenerationsStopped, run_generations
     from translate_synth.config import load_config
     from translate_synth.train.trainer import train_model
+    from translate_synth import progress
 
     t0 = time.perf_counter()
     work = a.work or Path(tempfile.mkdtemp(prefix="gen-eval-"))
@@ -161,6 +162,7 @@ def main(argv=None) -> int:
                   f"train.device={a.device}", "curriculum.valid_synthetic=40",
                   *SHAPES[a.shape if a.model == "scratch" else "default"]]
     log = (lambda m: print(f"[gen-eval] {m}", file=sys.stderr, flush=True))
+    progress.HANDLER.prefix = "[gen-eval] "  # the package's lines too, as this study's
     results = {"seeds": {}}
     for seed in a.seeds:
         cfg_path = config(work / "data", seed, a.device, a.loose_filters)
@@ -177,7 +179,7 @@ def main(argv=None) -> int:
                 shutil.copytree(first, out / "gen" / "round-0")
             ts = time.perf_counter()
             try:
-                rep = run_generations(cfg, out, a.rounds, mix, a.model, log=log)
+                rep = run_generations(cfg, out, a.rounds, mix, a.model)
             except GenerationsStopped as e:
                 log(str(e))
                 rep = json.loads((out / "gen" / "generations.json").read_text())
@@ -198,7 +200,7 @@ def main(argv=None) -> int:
             mdir = work / f"seed{seed}-real-only"
             if not (mdir / "train.json").is_file():
                 train_model(run0, a.model, mdir, ["train.stage_steps={mixed: 0}"],
-                            resume=(mdir / "checkpoints" / "LATEST").is_file(), log=log)
+                            resume=(mdir / "checkpoints" / "LATEST").is_file())
             h, ecfg = translate_test(mdir, run0, test, cache)
             args = corpus_metric_args(ecfg.scoring)
             hyps["real-only"] = h
@@ -266,7 +268,7 @@ def _n(x, nd=1):
 def markdown(res: dict) -> str:
     s = res["settings"]
     hw = res["hardware"]
-    lines = ["# Generations experiment (eval/generations.py)", "",
+    lines = ["# Generations experiment (eval/generations_study.py)", "",
              f"Real test set: {s['n_test']} verses of Mark (book {s['books']['test']}; in no "
              f"run's inputs), en -> pt. Real pairs: Luke ({s['inputs']['real']}); "
              f"back-translated: Matthew pt ({s['inputs']['target_mono']}); forward-translated: "
