@@ -51,6 +51,17 @@ SUITE = {
         "tests/test_refilter.py::test_readme_and_help_refilter_examples_run",
     "translate-synth refilter out/pt --set filters.quality.keep_top=0.7 --out out-strict/pt":
         "tests/test_refilter.py::test_readme_and_help_refilter_examples_run",
+    # the downstream study: its full runs take 30 min (cpu; eval/downstream.md holds one) or
+    # CUDA (gpu); the suite runs its two steps at a tiny size (train-eval on the CPU, every
+    # package outside its import closure blocked)
+    "python eval/downstream.py --budget cpu":
+        "tests/test_downstream.py::test_gpu_step_runs_inside_its_import_closure",
+    "python eval/downstream.py --budget gpu":
+        "tests/test_downstream.py::test_gpu_step_runs_inside_its_import_closure",
+    "python eval/downstream.py prepare --out DIR [--budget cpu|gpu]":
+        "tests/test_downstream.py::test_prepare_stays_within_its_size_cap",
+    "python eval/downstream.py train-eval --data DIR --out RES [--device cuda] [--block-others]":
+        "tests/test_downstream.py::test_gpu_step_runs_inside_its_import_closure",
 }
 
 # (documented examples (README and --help lines this one command stands for), what runs here
