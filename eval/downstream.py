@@ -77,8 +77,7 @@ def train_eval(data: Path, res: Path, grid: dict | None = None, log=None) -> dic
     from downstream_closure import BLOCKER
     from downstream_gen import run_gen
     from downstream_report import markdown
-    from downstream_train import (comparisons, has_stage_budget, init_worker, log_line,
-                                  run_models)
+    from downstream_train import comparisons, init_worker, log_line, run_models
 
     import torch
 
@@ -110,7 +109,7 @@ def train_eval(data: Path, res: Path, grid: dict | None = None, log=None) -> dic
         gen = run_gen(data, res, grid, log) if grid["gen_rounds"] else None
     cmp = comparisons(models, data, grid)
     from downstream_report import budget_decision
-    out = {"grid": grid, "prepare": prep, "stage_budget_option": has_stage_budget(),
+    out = {"grid": grid, "prepare": prep,
            "models": models, "comparisons": cmp, "generations": gen,
            "stage_budget_decision": budget_decision({"grid": grid, "comparisons": cmp}),
            "seconds": {"models": round(t1 - t0, 1), "generations":

@@ -118,10 +118,7 @@ def markdown(r: dict) -> str:
             f"{'/'.join(g.get('more_policies', ['rows', 'equal']))} at every budget by a second "
             "command (`train-eval --grid '{\"more_seeds\": [...]}'` on the same prepared "
             f"directory, {(r.get('more_seeds_run') or {}).get('total_s', 0) / 60:.1f} min wall)"
-            if g.get("more_seeds") else "")
-         + ("" if r["stage_budget_option"] else
-            " (`train.stage_budget` was not in this build: `equal` ran as "
-            "`train.stage_steps`, `stale` did not run)") + ".", "",
+            if g.get("more_seeds") else "") + ".", "",
          f"Hardware: {hw['cpus']} CPUs ({hw['machine']}), torch {hw['torch']} with "
          f"{hw['torch_threads']} threads, CUDA {hw['cuda'] or 'no'}. Prepare "
          f"{p['seconds'] / 60:.1f} min ({p['cpu_seconds'] / 60:.1f} CPU-min in its own "

@@ -36,23 +36,9 @@ def init_worker(threads: int) -> None:
     torch.set_num_threads(max(1, threads))
 
 
-def has_stage_budget() -> bool:
-    from translate_synth.config.schema import TrainConfig
-
-    return "stage_budget" in TrainConfig.model_fields
-
-
-def policy_sets(policy: str, steps: int, stages: list[str]) -> list[str] | None:
-    """The ``train.*`` settings of one stage-budget policy (None: not available here)."""
-    if policy == "rows" or len(stages) < 2:
-        return [f"train.stage_budget={policy}"] if has_stage_budget() and policy != "rows" \
-            else []
-    if has_stage_budget():
-        return [f"train.stage_budget={policy}"]
-    if policy == "equal":
-        share = steps // len(stages)
-        return ["train.stage_steps={" + ", ".join(f"{s}: {share}" for s in stages[:-1]) + "}"]
-    return None
+def policy_sets(policy: str) -> list[str]:
+    """The ``train.*`` settings of one stage-budget policy (``rows``: the default)."""
+    return [] if policy == "rows" else [f"train.stage_budget={policy}"]
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
@@ -62,11 +48,6 @@ def read_tsv(path: Path) -> list[tuple[str, str]]:
             e, p = line.split("\t")
             rows.append((e, p))
     return rows
-
-
-def stages_of(d: Path) -> list[str]:
-    cur = json.loads((d / "manifest.json").read_text(encoding="utf-8"))["config"]["curriculum"]
-    return [s["name"] for s in cur["stages"]] if cur["enabled"] else ["train"]
 
 
 def seeds_at(grid: dict, steps: int) -> list[int]:
@@ -118,8 +99,8 @@ def _context(data: Path) -> dict:
 _CTX: dict = {}
 
 
-def one_model(data: Path, res: Path, grid: dict, j: dict, log=log_line) -> dict | None:
-    """Train (or keep) and evaluate one model of the grid; its record (None: not available)."""
+def one_model(data: Path, res: Path, grid: dict, j: dict, log=log_line) -> dict:
+    """Train (or keep) and evaluate one model of the grid; its record."""
     from translate_synth import progress
     from translate_synth.ablate import model_curve, score_model
     from translate_synth.ablate_stats import curve_state
@@ -130,11 +111,7 @@ def one_model(data: Path, res: Path, grid: dict, j: dict, log=log_line) -> dict 
     ctx = _CTX[str(data)]
     name = name_of(j)
     d = data / "data" / j["condition"]
-    extra = policy_sets(j["policy"], j["steps"], stages_of(d))
-    if extra is None:
-        log(f"train-eval: {name}: policy {j['policy']} not available here (no "
-            "train.stage_budget): skipped")
-        return None
+    extra = policy_sets(j["policy"])
     sets = [*grid["train_sets"], f"train.max_steps={j['steps']}",
             f"train.eval_every={max(1, j['steps'] // grid['evals'])}",
             f"train.seed={j['seed']}", f"train.device={grid['device']}", *extra]
@@ -174,7 +151,7 @@ def run_models(data: Path, res: Path, grid: dict, log, pool=None) -> list[dict]:
         order = sorted(range(len(jobs)), key=lambda i: -jobs[i]["steps"])
         futs = {i: pool.submit(one_model, data, res, grid, jobs[i]) for i in order}
         got = [futs[i].result() for i in range(len(jobs))]
-    return [m for m in got if m]
+    return got
 
 
 def compare(models: list[dict], data: Path, a: dict, b: dict, seeds: list[int],
