@@ -141,7 +141,7 @@ def one_run(book: int, pairs, n_real: int, n_study: int, split: int, seed: int, 
             work: Path, grid=()) -> dict:
     """One real run of the tool on one split; its judged summary (cached in ``work``)."""
     from translate_synth.cli import resolve_config
-    from translate_synth.emit import read_jsonl
+    from translate_synth.rundir import read_jsonl
     from translate_synth import progress
     from translate_synth.executors import run as run_tool
     from translate_synth.refilter import refilter

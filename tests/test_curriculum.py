@@ -3,7 +3,7 @@
 import json
 
 from translate_synth.config import build_config
-from translate_synth.emit import read_jsonl
+from translate_synth.rundir import read_jsonl
 from translate_synth.trainsets import write_splits
 
 

@@ -32,10 +32,10 @@ import shutil
 import time
 from pathlib import Path
 
-from translate_synth.emit import AtomicJsonl, read_jsonl, write_bytes, write_json
+from translate_synth.emit import AtomicJsonl, write_bytes, write_json
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint as fault_point
-from translate_synth.rundir import check_out_outside
+from translate_synth.rundir import check_out_outside, read_jsonl
 
 log = logging.getLogger(__name__)
 

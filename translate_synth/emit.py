@@ -18,8 +18,6 @@ import tempfile
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
-from translate_synth.rundir import read_jsonl  # noqa: F401 - the one reader, here for the stages
-
 
 def _umask() -> int:
     mask = os.umask(0)

@@ -33,9 +33,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from translate_synth.emit import read_jsonl
 from translate_synth.errors import UserError
-from translate_synth.rundir import read_manifest
+from translate_synth.rundir import read_jsonl, read_manifest
 from translate_synth.text import clean
 
 log = logging.getLogger(__name__)

@@ -26,11 +26,12 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from translate_synth.emit import AtomicJsonl, read_jsonl
+from translate_synth.emit import AtomicJsonl
 from translate_synth.errors import UserError
 from translate_synth.filters import FilterContext, build_filters
 from translate_synth.filters.base import StoredScore
 from translate_synth.novelty import NovelIndex, RareTypes
+from translate_synth.rundir import read_jsonl
 from translate_synth.sampling import Reservoir
 
 BLOCK = 2000

@@ -11,7 +11,8 @@ import time
 from array import array
 from pathlib import Path
 
-from translate_synth.emit import publish, read_jsonl, write_json
+from translate_synth.emit import publish, write_json
+from translate_synth.rundir import read_jsonl
 from translate_synth.trainsets import write_splits
 from translate_synth.faults import checkpoint
 from translate_synth.filtering import apply_filters

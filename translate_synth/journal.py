@@ -20,8 +20,9 @@ from collections import Counter
 from pathlib import Path
 
 from translate_synth import __version__
-from translate_synth.emit import AtomicJsonl, file_sha256 as _sha, read_jsonl, write_json
+from translate_synth.emit import AtomicJsonl, file_sha256 as _sha, write_json
 from translate_synth.errors import UserError
+from translate_synth.rundir import read_jsonl
 
 log = logging.getLogger(__name__)
 

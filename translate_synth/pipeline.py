@@ -24,8 +24,7 @@ from typing import Iterator
 from translate_synth import __version__, progress
 from translate_synth.backends import MODEL_COUNTERS, make_translator
 from translate_synth.config import Config
-from translate_synth.emit import (AtomicJsonl, file_sha256, package_versions, read_jsonl,
-                                  write_json)
+from translate_synth.emit import AtomicJsonl, file_sha256, package_versions, write_json
 from translate_synth.errors import UserError
 from translate_synth.faults import checkpoint
 from translate_synth.finalize import filter_and_emit, move_staged
@@ -34,6 +33,7 @@ from translate_synth.journal import Journal, fingerprint
 from translate_synth.ingest import (InputStats, log_inputs, read_context, read_mono,
                                     read_parallel, resolve)
 from translate_synth.run_calibration import calibrate_run
+from translate_synth.rundir import read_jsonl
 from translate_synth.score import RoundTripScorer, roundtrip_metric_args
 from translate_synth import mono
 from translate_synth.split import (Split, drop_summary, heldout_keys_of, pair_key, plan_split,

@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 
 from translate_synth.config import build_config, parse_override
-from translate_synth.emit import AtomicJsonl, read_jsonl, write_json
+from translate_synth.emit import AtomicJsonl, write_json
 from translate_synth.errors import UserError
 from translate_synth.finalize import filter_and_emit, move_staged
 from translate_synth.hashset import HashSet
 from translate_synth.journal import fingerprint
+from translate_synth.rundir import read_jsonl
 from translate_synth.split import heldout_keys_of, pair_key
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,10 @@ from pathlib import Path
 from translate_synth import progress
 from translate_synth.calibration import calibrate, sample_pairs
 from translate_synth.config import Config
-from translate_synth.emit import read_jsonl, write_json
+from translate_synth.emit import write_json
 from translate_synth.fluency import training_sample
 from translate_synth.quality import CALIBRATED, uncalibrated
+from translate_synth.rundir import read_jsonl
 
 log = logging.getLogger(__name__)
 

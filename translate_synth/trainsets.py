@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from translate_synth.curriculum import Accepted, project, real_side_keys, write_stage
-from translate_synth.emit import AtomicJsonl, read_jsonl
+from translate_synth.emit import AtomicJsonl
+from translate_synth.rundir import read_jsonl
 
 SPLITS = ("train", "valid", "test")
 TRAIN_FIELDS = ("id", "source", "target", "origin", "authentic", "roundtrip", "scores", "method",
