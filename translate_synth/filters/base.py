@@ -135,6 +135,8 @@ class Filter:
     def __init__(self, params: Params, context: FilterContext | None = None):
         self.params = params
         self.context = context if context is not None else FilterContext()
+        if isinstance(params, SideThreshold):  # one side's score, stored per side: length_source
+            self.score_key = f"{type(self).score_key}_{params.side}"
 
     direction: ClassVar[str] = ""  # "range" for a range filter; else from higher_is_better
 

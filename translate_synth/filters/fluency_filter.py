@@ -19,10 +19,6 @@ class Fluency(Filter):
     score_key = "fluency"
     Params = SideThreshold
 
-    def __init__(self, params, context=None):
-        super().__init__(params, context)
-        self.score_key = f"fluency_{params.side}"
-
     def _side(self, row: dict) -> str:
         which = self.params.side
         if which in ("synthetic", "authentic"):

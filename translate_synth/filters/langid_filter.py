@@ -27,7 +27,6 @@ class LangID(Filter):
 
     def __init__(self, params, context=None):
         super().__init__(params, context)
-        self.score_key = f"langid_{params.side}"
         self._warned: set = set()
 
     def score(self, rows):

@@ -22,10 +22,6 @@ class Length(Filter):
     score_key = "length"
     Params = SideThreshold
 
-    def __init__(self, params, context=None):
-        super().__init__(params, context)
-        self.score_key = f"length_{params.side}"
-
     def score(self, rows):
         return [float(len(self.side_lang(r, self.params.side)[0])) for r in rows]
 
@@ -120,7 +116,6 @@ class Script(Filter):
 
     def __init__(self, params, context=None):
         super().__init__(params, context)
-        self.score_key = f"script_{params.side}"
         self._warned: set = set()
 
     def _expected(self, lang):
