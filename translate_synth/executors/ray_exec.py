@@ -174,9 +174,7 @@ class RayRun(Run):
         for b in rd.where(ds, "held", True).select_columns(["file_no"]).iter_batches(
                 batch_format="numpy", batch_size=65536):
             held += np.bincount(b["file_no"], minlength=len(files))
-        n_held = int(held.sum())
         free = rd.where(ds, "held", False)
-        n_free = free.count()
         uniq = rd.distinct(free).materialize()
         kept = np.zeros(len(files), np.int64)
 
