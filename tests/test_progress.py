@@ -43,6 +43,20 @@ def test_a_counted_step_says_count_total_and_eta_and_its_time(every_update, line
     assert len(lines) == 5
 
 
+def test_the_first_line_timer_repeats_no_line_an_update_printed(monkeypatch, lines):
+    monkeypatch.setenv(progress.EVERY_ENV, "0")  # a line at every update
+    monkeypatch.setattr(progress, "FIRST_LINE_AFTER", 0.3)  # fires after the first update
+    progress.set_quiet(False)
+    bar = progress.bar("step", total=3, unit="steps")
+    bar.update(1)
+    bar._timer.join(5)  # the first-line timer has fired (or was a no-op) by now
+    bar.update(1)
+    bar.close()
+    assert [x.split(",")[0] for x in lines] == ["step: 1/3 steps (33 %)",
+                                                "step: 2/3 steps (67 %)"] + lines[2:]
+    assert len(lines) == 3 and lines[2].startswith("step: 2/3 steps in ")
+
+
 def test_a_resumed_step_counts_its_rate_from_where_it_resumed(every_update, lines):
     bar = progress.bar("train", total=100, unit="steps", initial=90)
     assert bar.eta() is None  # nothing done yet in this process: no rate, no ETA

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 from contextlib import contextmanager
 
@@ -104,6 +105,8 @@ class Progress:
         self._t0 = self._last = time.monotonic()
         self._post: dict = {}
         self._closed = False
+        self._said = False  # a progress line was printed (the first-line timer then says nothing)
+        self._lock = threading.Lock()  # the timer's thread and update() print the same lines
         self._bar = self._timer = None
         if is_quiet():
             return
@@ -113,14 +116,19 @@ class Progress:
             self._bar = tqdm(desc=desc, total=total, unit=unit, initial=initial, leave=False,
                              dynamic_ncols=True)
         else:  # the first line once the step has run a second: a quick step gets one line
-            import threading
-
             self._timer = threading.Timer(FIRST_LINE_AFTER, self._first_line)
             self._timer.daemon = True
             self._timer.start()
 
     def _first_line(self) -> None:
-        if not self._closed:
+        self._say(first=True)
+
+    def _say(self, first: bool = False) -> None:
+        """One progress line; the first-line timer's only if no line was printed before."""
+        with self._lock:
+            if self._closed or (first and self._said):
+                return
+            self._said = True
             self._last = time.monotonic()
             log.info(self.line())
 
@@ -147,10 +155,8 @@ class Progress:
         if self._bar is not None:
             self._bar.update(k)
         elif not is_quiet():
-            now = time.monotonic()
-            if now - self._last >= _every():
-                self._last = now
-                log.info(self.line())
+            if time.monotonic() - self._last >= _every():
+                self._say()
 
     def skip(self, k: int) -> None:
         """Count ``k`` done before (e.g. chunks a resume replays from its journal): shown, but
@@ -187,9 +193,10 @@ class Progress:
         return text
 
     def close(self, done: bool = True) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        with self._lock:  # after a line the timer is printing, never before it
+            if self._closed:
+                return
+            self._closed = True
         if self._timer is not None:
             self._timer.cancel()
         if self._bar is not None:
@@ -210,8 +217,6 @@ def step(desc: str, after: float = 1.0):
     """A step with no count: a line once it has run ``after`` seconds (a step that fails at
     once, e.g. a model that does not exist, prints only its error), one with its time when it
     ends."""
-    import threading
-
     timer = threading.Timer(after, log.info, (f"{desc} ...",))
     timer.daemon = True
     t0 = time.monotonic()
